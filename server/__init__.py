@@ -1,0 +1,1 @@
+"""Earshot's OpenAI-compatible HTTP layer (FastAPI + uvicorn)."""

@@ -1,0 +1,104 @@
+"""create_app(settings) -> FastAPI: the registry, middleware, error contract and routes."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+
+from engines.manifest import builtin_manifest_path, load_manifests
+from engines.registry import ModelRegistry
+from server.errors import install_error_handlers
+from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
+from server.routes import health, models
+from server.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+MULTIPART_OVERHEAD = 1 << 20  # form fields and boundaries around a maximum-size file
+
+
+@dataclass
+class Readiness:
+    """Start-up progress: files materialised and verified, preloads done."""
+
+    ready: bool = False
+    failed: str | None = None
+
+
+def build_registry(settings: Settings) -> ModelRegistry:
+    """Manifest (builtin + models dir + extra) -> registry. A malformed manifest fails here, loudly."""
+    paths = [builtin_manifest_path()]
+    user_manifest = settings.models_dir / "manifest.toml"
+    if user_manifest.is_file():
+        paths.append(user_manifest)
+    paths += list(settings.extra_manifests)
+    runtime = settings.runtime()
+    logger.info(
+        "device=%s compute_type=%s cpu_threads=%d models_dir=%s",
+        runtime.device,
+        runtime.compute_type,
+        runtime.cpu_threads,
+        settings.models_dir,
+    )
+    return ModelRegistry(load_manifests(paths), settings.models_dir, runtime, settings.idle_ttl_seconds)
+
+
+def _preload_ids(settings: Settings, registry: ModelRegistry) -> list[str]:
+    ids: list[str] = []
+    for name in settings.preload:
+        if name == "all":
+            ids += [m.id for m in registry.models()]
+        elif name == "default":
+            ids += [registry.default(kind).id for kind in ("stt", "tts") if registry.models(kind)]
+        else:
+            ids.append(registry.resolve(name).id)
+    return list(dict.fromkeys(ids))
+
+
+def _start_up(settings: Settings, registry: ModelRegistry, readiness: Readiness) -> None:
+    """Materialise/verify every model, then preload; runs in a thread so /health answers meanwhile."""
+    started = time.perf_counter()
+    failures = registry.prepare()
+    failures.update(registry.preload(_preload_ids(settings, registry)))
+    if len(failures) == len(registry.models()):
+        readiness.failed = "no model is available"
+    readiness.ready = readiness.failed is None
+    logger.info("ready in %.2f s (%d unavailable model(s))", time.perf_counter() - started, len(failures))
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the Earshot application for these settings."""
+    registry = build_registry(settings)
+    readiness = Readiness()
+    _preload_ids(settings, registry)  # unknown preload names fail at start, not later
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.get_running_loop().run_in_executor(None, _start_up, settings, registry, readiness)
+        registry.start_reaper()
+        try:
+            yield
+        finally:
+            await asyncio.wait_for(asyncio.shield(task), timeout=None)
+            registry.close()
+
+    app = FastAPI(title="Earshot", version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.registry = registry
+    app.state.readiness = readiness
+    app.state.created = int(time.time())
+
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(models.router)
+
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(APIKeyMiddleware, keys=settings.all_api_keys())
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,78 @@
+"""The one Settings object: every option by environment (EARSHOT_...), CLI flag or constructor."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from engines.device import default_cpu_threads, resolve_device
+from engines.types import RuntimeOptions
+
+
+def default_models_dir() -> Path:
+    """Writable directory for materialised and imported models ($XDG_DATA_HOME/earshot/models)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "earshot" / "models"
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Earshot server settings. Environment variables use the ``EARSHOT_`` prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="EARSHOT_", extra="ignore", frozen=True)
+
+    host: str = Field("127.0.0.1", description="Address to bind (127.0.0.1 by default: local only).")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port.")
+    workers: int = Field(1, ge=1, description="uvicorn worker processes.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+
+    device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when a GPU is visible.")
+    compute_type: str = Field("auto", description="CTranslate2 compute type; auto = float16 on CUDA, int8 on CPU.")
+    cpu_threads: int | None = Field(None, ge=1, description="Threads per model; default cores // workers.")
+
+    models_dir: Path = Field(default_factory=default_models_dir, description="Writable models directory.")
+    extra_manifests: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Extra manifest files registering your own models (comma-separated)."
+    )
+    preload: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Models to load at start (ids or aliases, or 'default' / 'all')."
+    )
+    idle_ttl_seconds: float | None = Field(900.0, description="Unload a model idle this long; unset = never.")
+
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Accepted API keys (comma-separated); none = no auth."
+    )
+    api_keys_file: Path | None = Field(None, description="File with one API key per line.")
+
+    max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1, description="Largest accepted upload (bytes).")
+    max_audio_seconds: float = Field(7200.0, gt=0, description="Longest accepted decoded audio (seconds).")
+
+    @field_validator("extra_manifests", "preload", "api_keys", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        return _split(value)
+
+    def all_api_keys(self) -> list[str]:
+        """Keys from the setting plus the keys file (blank lines and # comments ignored)."""
+        keys = list(self.api_keys)
+        if self.api_keys_file is not None:
+            for line in self.api_keys_file.read_text(encoding="utf-8").splitlines():
+                line = line.strip()
+                if line and not line.startswith("#"):
+                    keys.append(line)
+        return keys
+
+    def runtime(self, cuda_devices: int | None = None) -> RuntimeOptions:
+        """Concrete device, compute type and threads for the engines."""
+        device, compute_type = resolve_device(self.device, self.compute_type, cuda_devices)
+        threads = self.cpu_threads or default_cpu_threads(self.workers)
+        return RuntimeOptions(device=device, compute_type=compute_type, cpu_threads=threads)
