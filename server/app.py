@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from engines.manifest import builtin_manifest_path, load_manifests
 from engines.registry import ModelRegistry
+from server.admission import Admission
 from server.errors import install_error_handlers
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
 from server.routes import health, models
@@ -92,6 +93,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.registry = registry
     app.state.readiness = readiness
+    app.state.admission = Admission(settings.max_concurrency, settings.max_queue)
     app.state.created = int(time.time())
 
     install_error_handlers(app)

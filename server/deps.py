@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from engines.registry import ModelRegistry
+from server.admission import Admission
 from server.settings import Settings
 
 
@@ -16,3 +17,8 @@ def get_registry(request: Request) -> ModelRegistry:
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     return request.app.state.settings
+
+
+def get_admission(request: Request) -> Admission:
+    """Per-model concurrency gates."""
+    return request.app.state.admission

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
 
     max_upload_bytes: int = Field(25 * 1024 * 1024, ge=1, description="Largest accepted upload (bytes).")
     max_audio_seconds: float = Field(7200.0, gt=0, description="Longest accepted decoded audio (seconds).")
+    max_concurrency: int = Field(1, ge=1, description="Requests running at once per model (per worker).")
+    max_queue: int = Field(32, ge=0, description="Requests waiting per model before 429 rate_limit_exceeded.")
 
     @field_validator("extra_manifests", "preload", "api_keys", mode="before")
     @classmethod
