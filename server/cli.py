@@ -66,12 +66,15 @@ def serve(settings: Settings) -> int:
     where = "this machine only" if settings.host in ("127.0.0.1", "localhost", "::1") else "ALL listed interfaces"
     logger.info("Earshot listening on http://%s:%d (%s)", settings.host, settings.port, where)
     logger.info("settings: %s", settings.model_dump_json(exclude={"api_keys"}))
-    common = dict(host=settings.host, port=settings.port, log_config=None, timeout_graceful_shutdown=30)
+    common = dict(host=settings.host, port=settings.port, log_config=None,
+                  timeout_graceful_shutdown=settings.shutdown_timeout_seconds)
     if settings.workers > 1:
         os.environ[SETTINGS_ENV] = settings.model_dump_json(exclude_none=True)
         uvicorn.run("server.cli:app_from_env", factory=True, workers=settings.workers, **common)
     else:
-        uvicorn.run(create_app(settings), **common)
+        from server.runner import run_single
+
+        run_single(create_app(settings), settings)
     return 0
 
 

@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to bind (127.0.0.1 by default: local only).")
     port: int = Field(8000, ge=0, le=65535, description="TCP port.")
     workers: int = Field(1, ge=1, description="uvicorn worker processes.")
+    shutdown_timeout_seconds: float = Field(30.0, ge=0, description="On SIGTERM, wait this long for requests.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
 
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when a GPU is visible.")
