@@ -13,10 +13,12 @@ from fastapi import FastAPI
 
 from engines.manifest import builtin_manifest_path, load_manifests
 from engines.registry import ModelRegistry
+from server.access import AccessMiddleware
 from server.admission import Admission
 from server.errors import install_error_handlers
+from server.metrics import Metrics
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
-from server.routes import health, models
+from server.routes import health, metrics, models, playground
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -94,13 +96,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.registry = registry
     app.state.readiness = readiness
     app.state.admission = Admission(settings.max_concurrency, settings.max_queue)
+    app.state.metrics = Metrics(app.state.admission, registry)
     app.state.created = int(time.time())
 
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(models.router)
+    app.include_router(metrics.router)
+    app.include_router(playground.router)
 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
-    app.add_middleware(APIKeyMiddleware, keys=settings.all_api_keys())
+    open_paths = ("/health", "/ready", *playground.OPEN_PATHS)
+    app.add_middleware(APIKeyMiddleware, keys=settings.all_api_keys(), open_paths=open_paths)
+    app.add_middleware(AccessMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware)
     return app

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, description="uvicorn worker processes.")
     shutdown_timeout_seconds: float = Field(30.0, ge=0, description="On SIGTERM, wait this long for requests.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text, or JSON objects one per line (with an access line per request)."
+    )
 
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto picks CUDA when a GPU is visible.")
     compute_type: str = Field("auto", description="CTranslate2 compute type; auto = float16 on CUDA, int8 on CPU.")

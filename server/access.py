@@ -1,0 +1,103 @@
+"""AccessMiddleware: per-request metrics and the one-line access log (pure ASGI, so streams pass through).
+
+Sits just inside RequestContextMiddleware, so every line carries the request id and rejected requests
+(401, 413, 429) are counted too. Requests are labelled by route template (``/v1/models/{model}``), never
+by raw path, so label sets stay bounded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.metrics import Metrics
+
+access_logger = logging.getLogger("earshot.access")
+
+UNMATCHED = "unmatched"
+QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})  # probes and scrapes: logged at DEBUG
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's path template, or ``unmatched``."""
+    route = scope.get("route")
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED
+
+
+class AccessMiddleware:
+    """Times each HTTP request, feeds :class:`Metrics` and writes one access-log line."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        method = scope.get("method", "GET")
+        method_label = method if method in _METHODS else "other"
+        status = 500
+        sent_bytes = 0
+        failed = False
+
+        with self.metrics.request_scope() as labels:
+
+            async def observing_send(message: Message) -> None:
+                nonlocal status, sent_bytes
+                if message["type"] == "http.response.start":
+                    status = int(message["status"])
+                    self.metrics.first_byte_sent(
+                        route_template(scope),
+                        method_label,
+                        labels.get("model", ""),
+                        time.perf_counter() - started,
+                    )
+                elif message["type"] == "http.response.body":
+                    sent_bytes += len(message.get("body", b""))
+                await send(message)
+
+            try:
+                await self.app(scope, receive, observing_send)
+            except BaseException:
+                failed = True  # RequestContextMiddleware (outside) answers 500 if nothing was sent yet
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                endpoint = route_template(scope)
+                self.metrics.finish_request(endpoint, method_label, labels.get("model", ""), status, seconds)
+                self._log(scope, method, status, seconds, sent_bytes, failed)
+
+    @staticmethod
+    def _log(scope: Scope, method: str, status: int, seconds: float, sent_bytes: int, failed: bool) -> None:
+        path = scope.get("path", "")
+        level = logging.DEBUG if path in QUIET_PATHS and status < 400 else logging.INFO
+        if not access_logger.isEnabledFor(level):
+            return
+        client = scope.get("client")
+        fields = {
+            "method": method,
+            "path": path,  # never the query string or headers: no keys in the log
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+            "bytes": sent_bytes,
+            "client": client[0] if client else None,
+        }
+        if failed:
+            fields["aborted"] = True
+        access_logger.log(
+            level,
+            '"%s %s" %d %.1f ms %d B%s',
+            method,
+            path,
+            status,
+            fields["duration_ms"],
+            sent_bytes,
+            " (aborted)" if failed else "",
+            extra={"http": fields},
+        )
