@@ -62,6 +62,18 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(1, ge=1, description="Requests running at once per model (per worker).")
     max_queue: int = Field(32, ge=0, description="Requests waiting per model before 429 rate_limit_exceeded.")
 
+    vad_filter: bool = Field(True, description="Silero VAD before whisper: silence and noise give no words.")
+    vad_threshold: float = Field(0.5, ge=0, le=1, description="Silero speech probability threshold.")
+    vad_min_silence_ms: int = Field(1000, ge=0, description="Silence that splits speech (ms).")
+    vad_speech_pad_ms: int = Field(400, ge=0, description="Audio kept around detected speech (ms).")
+    no_speech_threshold: float | None = Field(0.6, ge=0, le=1, description="Drop a window above this no-speech prob.")
+    log_prob_threshold: float | None = Field(-1.0, description="...unless its average log-prob is above this.")
+    beam_size: int = Field(5, ge=1, le=16, description="Beam size for whisper decoding.")
+    batched_min_seconds: float | None = Field(
+        60.0, gt=0, description="Audio this long uses the batched pipeline (faster on long audio); unset = never."
+    )
+    batch_size: int = Field(4, ge=1, le=64, description="Batch size of the batched pipeline.")
+
     @field_validator("extra_manifests", "preload", "api_keys", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

@@ -1,0 +1,1 @@
+"""Orchestration between the routers and the engines."""
