@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from engines.device import default_cpu_threads, resolve_device
 from engines.types import RuntimeOptions
+from server.configfile import ConfigFileSource, config_path
 
 
 def default_models_dir() -> Path:
@@ -30,6 +31,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="EARSHOT_", extra="ignore", frozen=True)
 
+    config: Path | None = Field(None, description="TOML config file (keys = setting names); flags and env win.")
     host: str = Field("127.0.0.1", description="Address to bind (127.0.0.1 by default: local only).")
     port: int = Field(8000, ge=0, le=65535, description="TCP port.")
     workers: int = Field(1, ge=1, description="uvicorn worker processes.")
@@ -73,6 +75,19 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Audio this long uses the batched pipeline (faster on long audio); unset = never."
     )
     batch_size: int = Field(4, ge=1, le=64, description="Batch size of the batched pipeline.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: arguments (CLI flags) > EARSHOT_ environment > config file > defaults."""
+        path = config_path(getattr(init_settings, "init_kwargs", {}))
+        return (init_settings, env_settings, ConfigFileSource(settings_cls, path))
 
     @field_validator("extra_manifests", "preload", "api_keys", mode="before")
     @classmethod
