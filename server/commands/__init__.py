@@ -1,0 +1,1 @@
+"""Subcommands of the ``earshot`` command line, one module each."""

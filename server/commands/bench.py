@@ -1,0 +1,45 @@
+"""``earshot bench [ARGS...]``: run the benchmark script (``scripts/bench.py``) with these arguments."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH_ENV = "EARSHOT_BENCH_SCRIPT"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``bench``; every argument after it goes to the script."""
+    p = sub.add_parser(
+        "bench",
+        help="Run the benchmark script (scripts/bench.py); arguments are passed through.",
+        description=f"Runs scripts/bench.py from the source checkout (or the file named by {BENCH_ENV}) "
+        "with this Python; use `earshot bench -- --help` for the script's own options.",
+    )
+    p.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS")
+    p.set_defaults(handler=run)
+
+
+def script_path() -> Path:
+    """``$EARSHOT_BENCH_SCRIPT``, else ``scripts/bench.py`` of the checkout this package runs from."""
+    override = os.environ.get(BENCH_ENV)
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the script and return its exit status; 2 with a clear message when it is absent."""
+    script = script_path()
+    if not script.is_file():
+        print(
+            f"earshot: the benchmark script {script} is not there. It ships in the source checkout "
+            f"(scripts/bench.py), not in a wheel install: run earshot from a checkout or set {BENCH_ENV}.",
+            file=sys.stderr,
+        )
+        return 2
+    passthrough = args.script_args[1:] if args.script_args[:1] == ["--"] else args.script_args
+    return subprocess.call([sys.executable, str(script), *passthrough])
