@@ -1,14 +1,51 @@
-"""piper-tts wrapper: loading a piper voice with a thread-limited onnxruntime session."""
+"""piper-tts wrapper: a piper voice with a thread-limited onnxruntime session, spoken sentence by sentence."""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from engines.types import RuntimeOptions
+from engines.errors import InvalidOptionError, ModelUnavailableError
+from engines.text import split_text
+from engines.types import AudioChunk, RuntimeOptions, SpeechOptions
 
 logger = logging.getLogger(__name__)
+
+MIN_SPEED = 0.25
+MAX_SPEED = 4.0
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """What a voice's ``.onnx.json`` says about it (read without loading the model)."""
+
+    language: str | None
+    sample_rate: int | None
+    quality: str | None
+    dataset: str | None
+    speakers: tuple[str, ...]
+
+
+def read_voice_info(onnx_path: Path) -> VoiceInfo:
+    """Language, rate, quality and speakers from ``<voice>.onnx.json``."""
+    raw: dict[str, Any] = json.loads(Path(f"{onnx_path}.json").read_text(encoding="utf-8"))
+    language = raw.get("language") or {}
+    audio = raw.get("audio") or {}
+    espeak = raw.get("espeak") or {}
+    return VoiceInfo(
+        language=language.get("code") or espeak.get("voice"),
+        sample_rate=audio.get("sample_rate"),
+        quality=audio.get("quality"),
+        dataset=raw.get("dataset"),
+        speakers=tuple(raw.get("speaker_id_map") or {}),
+    )
 
 
 class PiperEngine:
@@ -41,6 +78,72 @@ class PiperEngine:
             providers.insert(0, "CUDAExecutionProvider")
         session = onnxruntime.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
         return cls(PiperVoice(session=session, config=config), onnx_path, runtime)
+
+    def synthesize(
+        self, text: str, options: SpeechOptions, cancelled: threading.Event | None = None
+    ) -> Iterator[AudioChunk]:
+        """Check the options, then return an iterator of one :class:`AudioChunk` per sentence.
+
+        Invalid options raise :class:`InvalidOptionError` here, before any work; the iterator stops
+        between sentences once ``cancelled`` is set, and raises ``InvalidOptionError`` on ``input``
+        if the text holds nothing to speak (only punctuation, say).
+        """
+        voice = self.voice
+        if voice is None:
+            raise ModelUnavailableError(self.onnx_path.stem, "the voice was unloaded")
+        if not (math.isfinite(options.speed) and MIN_SPEED <= options.speed <= MAX_SPEED):
+            raise InvalidOptionError(
+                f"Invalid value for 'speed': {options.speed}. It must be from {MIN_SPEED} to {MAX_SPEED}.",
+                "speed",
+            )
+        pieces = split_text(text)
+        if not pieces:
+            raise InvalidOptionError("Invalid value for 'input': there is no text to speak.", "input")
+        from piper.config import SynthesisConfig
+
+        config = voice.config
+        speaker_id = None
+        if config.num_speakers > 1:
+            speaker_id = config.speaker_id_map.get(options.voice, config.default_speaker_id)
+        synthesis = SynthesisConfig(
+            speaker_id=speaker_id,
+            length_scale=config.length_scale / options.speed,
+            noise_scale=options.noise_scale,
+            noise_w_scale=options.noise_w_scale,
+        )
+        return self._sentences(voice, pieces, synthesis, cancelled)
+
+    def _sentences(
+        self, voice: Any, pieces: list[str], synthesis: Any, cancelled: threading.Event | None
+    ) -> Iterator[AudioChunk]:
+        index = 0
+        hop = max(1, int(voice.config.hop_length))
+        for piece in pieces:
+            started = time.perf_counter()
+            for chunk in voice.synthesize(piece, synthesis):
+                if cancelled is not None and cancelled.is_set():
+                    logger.debug("synthesis cancelled after %d sentence(s)", index)
+                    return
+                samples = chunk.audio_float_array
+                logger.debug(
+                    "sentence %d synthesised: %.2f s of audio in %.3f s",
+                    index + 1,
+                    len(samples) / chunk.sample_rate,
+                    time.perf_counter() - started,
+                )
+                yield AudioChunk(
+                    samples=samples,
+                    sample_rate=chunk.sample_rate,
+                    index=index,
+                    input_tokens=len(chunk.phoneme_ids),
+                    output_tokens=len(samples) // hop,
+                )
+                index += 1
+                started = time.perf_counter()
+            if cancelled is not None and cancelled.is_set():
+                return
+        if index == 0:
+            raise InvalidOptionError("Invalid value for 'input': there is no text to speak.", "input")
 
     def close(self) -> None:
         """Drop the onnxruntime session."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -92,3 +93,23 @@ class TranscriptionInfo:
     batched: bool
     prompt_tokens: int = 0
 
+
+@dataclass(frozen=True)
+class SpeechOptions:
+    """How to speak: the local voice id, the speed and piper's noise scales (None: the voice's own)."""
+
+    voice: str
+    speed: float = 1.0
+    noise_scale: float | None = None
+    noise_w_scale: float | None = None
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """One synthesised sentence: mono float32 samples in [-1, 1] at ``sample_rate``."""
+
+    samples: Any  # numpy.ndarray, float32, 1-D
+    sample_rate: int
+    index: int  # the sentence's position in the input, from 0
+    input_tokens: int  # phoneme ids the model consumed for it
+    output_tokens: int  # spectrogram frames the model generated for it

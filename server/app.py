@@ -18,7 +18,7 @@ from server.admission import Admission
 from server.errors import install_error_handlers
 from server.metrics import Metrics
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
-from server.routes import health, metrics, models, playground, transcriptions
+from server.routes import health, metrics, models, playground, speech, transcriptions, voices
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -103,6 +103,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(transcriptions.router)
+    app.include_router(speech.router)
+    app.include_router(voices.router)
     app.include_router(metrics.router)
     app.include_router(playground.router)
 

@@ -64,6 +64,13 @@ class Settings(BaseSettings):
     max_concurrency: int = Field(1, ge=1, description="Requests running at once per model (per worker).")
     max_queue: int = Field(32, ge=0, description="Requests waiting per model before 429 rate_limit_exceeded.")
 
+    tts_noise_scale: float | None = Field(
+        None, ge=0, description="Piper generator noise; unset = the voice's own. 0 and 0: identical output."
+    )
+    tts_noise_w_scale: float | None = Field(
+        None, ge=0, description="Piper phoneme-width noise; unset = the voice's own."
+    )
+
     vad_filter: bool = Field(True, description="Silero VAD before whisper: silence and noise give no words.")
     vad_threshold: float = Field(0.5, ge=0, le=1, description="Silero speech probability threshold.")
     vad_min_silence_ms: int = Field(1000, ge=0, description="Silence that splits speech (ms).")
