@@ -68,9 +68,14 @@ function fillSelect(select, groups) {
   if ([...select.options].some((o) => o.value === previous)) select.value = previous;
 }
 
-function voiceNames(body) {
-  const items = Array.isArray(body) ? body : (body && (body.data || body.voices)) || [];
-  return items.map((v) => (typeof v === "string" ? v : v.id || v.name || v.voice)).filter(Boolean);
+function voiceEntries(body) {
+  // [value, label] for each voice of GET /v1/audio/voices ({voices: [...]}, {data: [...]} or a plain list).
+  const items = Array.isArray(body) ? body : (body && (body.voices || body.data)) || [];
+  return items.map((v) => {
+    if (typeof v === "string") return [v, v];
+    const id = v.id || v.name;
+    return [id, v.voice && v.voice !== id ? id + " → " + v.voice : id];
+  }).filter(([id]) => id);
 }
 
 async function loadModels() {
@@ -87,11 +92,14 @@ async function loadModels() {
   for (const m of models) if (m.kind === "tts" && m.id === m.root) local = local.concat(m.voices || []);
   let listed = [];
   try {
-    listed = voiceNames(await (await api("/v1/audio/voices")).json());
-  } catch (_) { /* older server: no voice list */ }
-  const openai = listed.length ? listed.filter((v) => OPENAI_VOICES.includes(v)) : OPENAI_VOICES;
-  const others = (listed.length ? listed : local).filter((v) => !OPENAI_VOICES.includes(v));
-  fillSelect($("tts-voice"), [["OpenAI voices", openai.map((v) => [v, v])], ["Local voices", others.map((v) => [v, v])]]);
+    listed = voiceEntries(await (await api("/v1/audio/voices")).json());
+  } catch (_) { /* a server without the voice list */ }
+  if (!listed.length) listed = OPENAI_VOICES.concat(local).map((v) => [v, v]);
+  const isOpenAI = ([id]) => OPENAI_VOICES.includes(id);
+  fillSelect($("tts-voice"), [
+    ["OpenAI voices", listed.filter(isOpenAI)],
+    ["Local voices", listed.filter((v) => !isOpenAI(v))],
+  ]);
 }
 
 async function loadStatus() {
