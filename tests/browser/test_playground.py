@@ -1,4 +1,4 @@
-"""The playground page in a real headless Chromium (Debian's, driven by Playwright; never a downloaded browser).
+"""The playground page in a real headless Chromium: Debian's, driven by Playwright, never a downloaded one.
 
 Speaks typed text (plays it and downloads the file), transcribes an uploaded wav in two formats, and
 saves a screenshot to test-artifacts/playground.png. With API keys set, the page asks for the key.
