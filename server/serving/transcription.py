@@ -8,7 +8,8 @@ is checked before a stream starts; a failure after the first event becomes a fin
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
 from typing import Any
@@ -81,6 +82,7 @@ async def handle(request: Request, task: str) -> Response:
         raise invalid(f"response_format '{req.response_format}' is not available on this server yet.",
                       "response_format", code="unsupported_value")
     spec = registry.resolve(req.model, "stt")
+    request.app.state.metrics.label_model(spec.id)
     if task == "translate" and spec.english_only:
         raise invalid(f"Model '{req.model}' is English-only and cannot translate; use a multilingual model "
                       "such as 'whisper-1'.", "model", code="unsupported_value")
@@ -98,6 +100,12 @@ async def handle(request: Request, task: str) -> Response:
 
     stack = AsyncExitStack()
     await stack.enter_async_context(request.app.state.admission.slot(spec.id))
+    started, seconds = time.perf_counter(), audio.shape[0] / 16000
+
+    def observe() -> None:  # once the transcript is complete: audio seconds and engine time to /metrics
+        request.app.state.metrics.observe_audio(request.scope["route"].path, spec.id, seconds_in=seconds,
+                                                processing_seconds=time.perf_counter() - started)
+
     items: ThreadedIterator[TranscriptionInfo | Segment] = ThreadedIterator(factory)
     stack.push_async_callback(items.aclose)
     try:
@@ -105,7 +113,7 @@ async def handle(request: Request, task: str) -> Response:
         assert isinstance(info, TranscriptionInfo)
         if req.stream:
             return StreamingResponse(
-                _events(items, info, req, stack),
+                _events(items, info, req, stack, observe),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
@@ -114,6 +122,7 @@ async def handle(request: Request, task: str) -> Response:
         await stack.aclose()
         raise
     await stack.aclose()
+    observe()
     transcript = Transcript(info, segments, req.granularities, req.include)
     return _respond(formats.render(req.response_format, transcript))
 
@@ -123,6 +132,7 @@ async def _events(
     info: TranscriptionInfo,
     req: TranscriptionRequest,
     stack: AsyncExitStack,
+    observe: Callable[[], None],
 ) -> AsyncIterator[bytes]:
     """``transcript.text.delta`` per segment, then ``transcript.text.done``; an error ends it as an event."""
     with_logprobs = "logprobs" in req.include
@@ -143,6 +153,7 @@ async def _events(
             logprobs=formats.all_logprobs(segments) if with_logprobs else None,
             usage=formats.token_usage(transcript),
         )
+        observe()
         yield sse(done.model_dump(exclude_none=True))
     except Exception as exc:  # after the 200: report as the last event, never a cut connection
         error = to_api_error(exc)
