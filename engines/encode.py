@@ -43,16 +43,33 @@ class AudioFormat:
     container_options: Mapping[str, str] = field(default_factory=dict)
 
 
+# No encoder tags: a streamed wav then has OpenAI's plain 44-byte header (sizes 0xFFFFFFFF: unknown).
+_PLAIN = {"fflags": "+bitexact"}
+
 FORMATS: Mapping[str, AudioFormat] = {
-    # A streamed mp3 cannot have its Xing/LAME header filled in afterwards: leave it out.
-    "mp3": AudioFormat("mp3", "audio/mpeg", LOSSY_RATE, "mp3", "libmp3lame", 64_000, {"write_xing": "0"}),
+    # A streamed mp3 cannot have its Xing/LAME header filled in afterwards: bare frames, no ID3.
+    "mp3": AudioFormat(
+        "mp3",
+        "audio/mpeg",
+        LOSSY_RATE,
+        "mp3",
+        "libmp3lame",
+        64_000,
+        {**_PLAIN, "write_xing": "0", "id3v2_version": "0"},
+    ),
     # Ogg holds ~1 s pages unless told otherwise; 100 ms pages let bytes flow as they are made.
     "opus": AudioFormat(
-        "opus", "audio/ogg; codecs=opus", LOSSY_RATE, "ogg", "libopus", 48_000, {"page_duration": "100000"}
+        "opus",
+        "audio/ogg; codecs=opus",
+        LOSSY_RATE,
+        "ogg",
+        "libopus",
+        48_000,
+        {**_PLAIN, "page_duration": "100000"},
     ),
-    "aac": AudioFormat("aac", "audio/aac", LOSSY_RATE, "adts", "aac", 64_000),
-    "flac": AudioFormat("flac", "audio/flac", OUTPUT_RATE, "flac", "flac"),
-    "wav": AudioFormat("wav", "audio/wav", OUTPUT_RATE, "wav", "pcm_s16le"),
+    "aac": AudioFormat("aac", "audio/aac", LOSSY_RATE, "adts", "aac", 64_000, _PLAIN),
+    "flac": AudioFormat("flac", "audio/flac", OUTPUT_RATE, "flac", "flac", None, _PLAIN),
+    "wav": AudioFormat("wav", "audio/wav", OUTPUT_RATE, "wav", "pcm_s16le", None, _PLAIN),
     "pcm": AudioFormat("pcm", "audio/pcm", OUTPUT_RATE, None, None),
 }
 

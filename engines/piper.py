@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from engines.errors import InvalidOptionError, ModelUnavailableError
+from engines.tempo import stretch
 from engines.text import split_text
 from engines.types import AudioChunk, RuntimeOptions, SpeechOptions
 
@@ -20,6 +23,21 @@ logger = logging.getLogger(__name__)
 
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
+
+# Piper's duration is not proportional to length_scale: every phoneme lasts at least one frame, so
+# length_scale 0.5 only shortens speech to ~60 % and nothing goes below ~46 %. Measured on
+# en_US-joe-medium (noise 0, three sentences of 44-110 characters, spread < 5 %): length_scale ->
+# duration relative to length_scale 1. Speeds faster than the first point use it, then atempo.
+_LENGTH_SCALES = (0.5, 0.6, 0.7, 0.8, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
+_DURATION_RATIOS = (0.602, 0.646, 0.770, 0.881, 1.0, 1.131, 1.367, 1.750, 2.126, 2.503, 3.259, 4.009)
+
+
+def speed_plan(speed: float) -> tuple[float, float]:
+    """(length_scale multiplier, atempo factor) that make speech last ``1 / speed`` of its normal time."""
+    target = 1.0 / speed
+    if target < _DURATION_RATIOS[0]:
+        return _LENGTH_SCALES[0], _DURATION_RATIOS[0] / target
+    return float(np.interp(target, _DURATION_RATIOS, _LENGTH_SCALES)), 1.0
 
 
 @dataclass(frozen=True)
@@ -105,16 +123,17 @@ class PiperEngine:
         speaker_id = None
         if config.num_speakers > 1:
             speaker_id = config.speaker_id_map.get(options.voice, config.default_speaker_id)
+        scale, tempo = speed_plan(options.speed)
         synthesis = SynthesisConfig(
             speaker_id=speaker_id,
-            length_scale=config.length_scale / options.speed,
+            length_scale=config.length_scale * scale,
             noise_scale=options.noise_scale,
             noise_w_scale=options.noise_w_scale,
         )
-        return self._sentences(voice, pieces, synthesis, cancelled)
+        return self._sentences(voice, pieces, synthesis, tempo, cancelled)
 
     def _sentences(
-        self, voice: Any, pieces: list[str], synthesis: Any, cancelled: threading.Event | None
+        self, voice: Any, pieces: list[str], synthesis: Any, tempo: float, cancelled: threading.Event | None
     ) -> Iterator[AudioChunk]:
         index = 0
         hop = max(1, int(voice.config.hop_length))
@@ -124,7 +143,7 @@ class PiperEngine:
                 if cancelled is not None and cancelled.is_set():
                     logger.debug("synthesis cancelled after %d sentence(s)", index)
                     return
-                samples = chunk.audio_float_array
+                samples = stretch(chunk.audio_float_array, chunk.sample_rate, tempo)
                 logger.debug(
                     "sentence %d synthesised: %.2f s of audio in %.3f s",
                     index + 1,
@@ -136,7 +155,7 @@ class PiperEngine:
                     sample_rate=chunk.sample_rate,
                     index=index,
                     input_tokens=len(chunk.phoneme_ids),
-                    output_tokens=len(samples) // hop,
+                    output_tokens=len(chunk.audio_float_array) // hop,
                 )
                 index += 1
                 started = time.perf_counter()

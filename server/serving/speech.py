@@ -118,6 +118,8 @@ class SpeechStream(StreamingResponse):
 async def create_speech(request: Request, body: SpeechRequest) -> SpeechStream:
     """Validate and start the synthesis; returns once the first audio bytes are ready."""
     registry, settings = get_registry(request), get_settings(request)
+    if not body.input.strip():
+        raise invalid("Invalid value for 'input': there is no text to speak.", "input")
     spec, voice_id = resolve_target(registry, body)
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
