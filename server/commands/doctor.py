@@ -27,7 +27,7 @@ from server.commands.options import add_setting_flags, settings_from_args
 from server.commands.wer import wer
 from server.settings import Settings
 
-SENTENCE = "Earshot is working. This sentence was spoken by a local voice and written down by a local model."
+SENTENCE = "The quick brown fox jumps over the lazy dog. This sentence was spoken and written down here."
 PACKAGES = (
     "earshot",
     "faster-whisper",
