@@ -1,0 +1,244 @@
+"""Offline speaker diarization: who spoke when, and which words each speaker said.
+
+Pipeline: Silero VAD (bundled with faster-whisper) -> speech regions -> 1.6 s windows every ``hop_s``
+inside each region -> GE2E d-vectors (``engines.speaker_embedding``) -> average-linkage clustering (the
+number of speakers estimated by a similarity threshold) -> each speech frame takes the label of the
+nearest window centre -> speaker turns. Known speakers: every reference clip is embedded and clusters
+are named after the most similar reference; the others are ``A``, ``B``, ….
+``assign_words`` then gives each Whisper word the speaker whose turn overlaps it most and groups
+consecutive words of one speaker into segments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from engines.clustering import centroids, cluster, name_clusters
+from engines.speaker_embedding import (
+    DEFAULT_WEIGHTS,
+    HOP,
+    NORM_TARGET_DBFS,
+    PARTIAL_FRAMES,
+    SAMPLE_RATE,
+    SpeakerEncoder,
+    mel_spectrogram,
+)
+
+logger = logging.getLogger(__name__)
+FRAME_S = HOP / SAMPLE_RATE  # 10 ms
+
+
+@dataclass(frozen=True)
+class DiarizationOptions:
+    """Tuning of the diarizer (defaults measured on the test conversations)."""
+
+    hop_s: float = 0.75  # window step inside speech
+    threshold: float = 0.65  # AHC stops merging below this cosine similarity (speaker count estimate)
+    min_window_s: float = 0.3  # speech regions shorter than this get no embedding of their own
+    max_speakers: int | None = None
+    known_min_similarity: float = 0.75  # a cluster takes a reference's name only above this similarity
+    vad_threshold: float = 0.5
+    vad_min_silence_ms: int = 250
+    vad_pad_ms: int = 60
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """A stretch of speech by one speaker, in seconds."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass(frozen=True)
+class DiarizedSegment:
+    """Consecutive words of one speaker."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str
+
+
+class TimedWord(Protocol):
+    """Anything with a word and its times (faster-whisper's ``Word`` qualifies)."""
+
+    @property
+    def word(self) -> str: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+
+
+def speech_regions(audio: np.ndarray, options: DiarizationOptions) -> list[tuple[int, int]]:
+    """Speech as ``(start, end)`` sample ranges, from Silero VAD."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    vad = VadOptions(
+        threshold=options.vad_threshold,
+        min_silence_duration_ms=options.vad_min_silence_ms,
+        speech_pad_ms=options.vad_pad_ms,
+    )
+    return [(int(s["start"]), int(s["end"])) for s in get_speech_timestamps(audio, vad, SAMPLE_RATE)]
+
+
+def _windows(
+    regions: list[tuple[int, int]], n_frames: int, options: DiarizationOptions
+) -> list[tuple[int, int]]:
+    """Mel-frame ranges to embed: ``PARTIAL_FRAMES`` long, every ``hop_s`` inside each region."""
+    hop = max(1, int(round(options.hop_s / FRAME_S)))
+    min_len = int(options.min_window_s / FRAME_S)
+    out: list[tuple[int, int]] = []
+    for s, e in regions:
+        a, b = s // HOP, min(n_frames, e // HOP + 1)
+        if b - a < min_len:
+            continue
+        if b - a <= PARTIAL_FRAMES:
+            out.append((a, b))
+            continue
+        starts = list(range(a, b - PARTIAL_FRAMES + 1, hop))
+        if starts[-1] != b - PARTIAL_FRAMES:
+            starts.append(b - PARTIAL_FRAMES)
+        out += [(x, x + PARTIAL_FRAMES) for x in starts]
+    return out
+
+
+class Diarizer:
+    """Speaker diarization with a GE2E encoder; ``diarize()`` returns speaker turns."""
+
+    def __init__(self, encoder: SpeakerEncoder, options: DiarizationOptions | None = None) -> None:
+        self.encoder = encoder
+        self.options = options or DiarizationOptions()
+
+    @classmethod
+    def load(cls, weights: Path = DEFAULT_WEIGHTS, options: DiarizationOptions | None = None) -> Diarizer:
+        """Load the speaker encoder weights."""
+        return cls(SpeakerEncoder.load(weights), options)
+
+    def embed_reference(self, audio: np.ndarray) -> np.ndarray:
+        """The d-vector of a known speaker's reference clip (speech only)."""
+        regions = speech_regions(audio, self.options)
+        speech = np.concatenate([audio[s:e] for s, e in regions]) if regions else audio
+        return self.encoder.embed_utterance(speech)
+
+    def embed_windows(self, audio: np.ndarray, mel: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
+        """One d-vector per mel window, each window's level first set to -30 dBFS RMS."""
+        target_rms = 10 ** (NORM_TARGET_DBFS / 20)
+        out = np.zeros((len(windows), self.encoder.dim), dtype=np.float32)
+        by_len: dict[int, list[int]] = {}
+        for i, (a, b) in enumerate(windows):
+            by_len.setdefault(b - a, []).append(i)
+        for _, idx in sorted(by_len.items()):
+            batch = np.stack([mel[windows[i][0] : windows[i][1]] for i in idx])
+            rms = np.array(
+                [np.sqrt(np.mean(np.square(audio[a * HOP : b * HOP]))) for a, b in (windows[i] for i in idx)]
+            )
+            # Mel power scales with the square of the waveform gain.
+            batch *= ((target_rms / np.maximum(rms, 1e-6)) ** 2).astype(np.float32)[:, None, None]
+            for k in range(0, len(idx), 64):
+                out[idx[k : k + 64]] = self.encoder.embed(batch[k : k + 64])
+        return out
+
+    def diarize(
+        self,
+        audio: np.ndarray,
+        references: dict[str, np.ndarray] | None = None,
+        num_speakers: int | None = None,
+    ) -> list[SpeakerTurn]:
+        """Who spoke when in 16 kHz mono ``audio``.
+
+        ``references`` maps known speaker names to their d-vectors (``embed_reference``);
+        ``num_speakers`` fixes the number of clusters instead of estimating it.
+        """
+        opts = self.options
+        regions = speech_regions(audio, opts)
+        if not regions:
+            return []
+        mel = mel_spectrogram(audio)
+        windows = _windows(regions, len(mel), opts)
+        if not windows:  # only very short bursts of speech: one speaker
+            windows = [(s // HOP, min(len(mel), e // HOP + 1)) for s, e in regions]
+        emb = self.embed_windows(audio, mel, windows)
+        k = num_speakers
+        if k is None and opts.max_speakers is not None:
+            k_est = int(cluster(emb, opts.threshold).max()) + 1
+            k = min(k_est, opts.max_speakers) if k_est > opts.max_speakers else None
+        labels = cluster(emb, opts.threshold, n_clusters=k)
+        ref_names = list(references) if references else []
+        ref_vecs = np.stack([references[n] for n in ref_names]) if references else None
+        names = name_clusters(centroids(emb, labels), ref_vecs, ref_names, opts.known_min_similarity)
+        return _turns(regions, windows, labels, names)
+
+
+def _turns(
+    regions: list[tuple[int, int]], windows: list[tuple[int, int]], labels: np.ndarray, names: list[str]
+) -> list[SpeakerTurn]:
+    """Label every speech frame with its nearest window centre's speaker; merge runs into turns."""
+    centres = np.array([(a + b) / 2 for a, b in windows])
+    turns: list[SpeakerTurn] = []
+    for s, e in regions:
+        frames = np.arange(s // HOP, e // HOP + 1)
+        nearest = np.abs(frames[:, None] - centres[None, :]).argmin(axis=1)
+        who = labels[nearest]
+        change = np.flatnonzero(np.diff(who)) + 1
+        bounds = [0, *change.tolist(), len(frames)]
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            start = max(s, frames[lo] * HOP) / SAMPLE_RATE
+            end = min(e, frames[hi - 1] * HOP + HOP) / SAMPLE_RATE
+            speaker = names[int(who[lo])]
+            if turns and turns[-1].speaker == speaker and start - turns[-1].end < 0.5:
+                turns[-1] = SpeakerTurn(turns[-1].start, round(end, 3), speaker)
+            else:
+                turns.append(SpeakerTurn(round(start, 3), round(end, 3), speaker))
+    return turns
+
+
+def speaker_at(turns: Sequence[SpeakerTurn], start: float, end: float) -> str | None:
+    """The speaker whose turns overlap ``[start, end]`` most, else the nearest turn's speaker."""
+    if not turns:
+        return None
+    overlap: dict[str, float] = {}
+    for t in turns:
+        o = min(end, t.end) - max(start, t.start)
+        if o > 0:
+            overlap[t.speaker] = overlap.get(t.speaker, 0.0) + o
+    if overlap:
+        return max(overlap, key=lambda k: overlap[k])
+    mid = (start + end) / 2
+    return min(
+        turns, key=lambda t: 0.0 if t.start <= mid <= t.end else min(abs(mid - t.start), abs(mid - t.end))
+    ).speaker
+
+
+def assign_words(
+    words: Sequence[TimedWord], turns: Sequence[SpeakerTurn], default_speaker: str = "A", max_gap: float = 2.0
+) -> list[DiarizedSegment]:
+    """Group Whisper words into one-speaker segments; a new segment starts at a change of speaker or
+    after a pause longer than ``max_gap`` seconds. Word texts keep Whisper's leading spaces."""
+    segments: list[DiarizedSegment] = []
+    current: list[TimedWord] = []
+    current_speaker = default_speaker
+
+    def flush() -> None:
+        if current:
+            text = "".join(w.word for w in current).strip()
+            if text:
+                segments.append(DiarizedSegment(current[0].start, current[-1].end, text, current_speaker))
+            current.clear()
+
+    for w in words:
+        speaker = speaker_at(turns, w.start, w.end) or default_speaker
+        if current and (speaker != current_speaker or w.start - current[-1].end > max_gap):
+            flush()
+        current_speaker = speaker
+        current.append(w)
+    flush()
+    return segments
