@@ -8,8 +8,13 @@ by raw path, so label sets stay bounded.
 from __future__ import annotations
 
 import logging
+import re
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.metrics import Metrics
@@ -21,11 +26,43 @@ QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})  # probes and scrapes
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-def route_template(scope: Scope) -> str:
-    """The matched route's path template, or ``unmatched``."""
+@dataclass(frozen=True)
+class _Template:
+    regex: re.Pattern[str]
+    path: str
+    methods: frozenset[str] | None
+
+
+def route_table(app: Any) -> list[_Template]:
+    """Every route of the app as (regex, template, methods), included routers flattened."""
+    try:
+        from fastapi.routing import iter_route_contexts  # FastAPI that keeps included routers nested
+
+        contexts = iter_route_contexts(app.routes)
+        entries = [(c.path, getattr(c.original_route, "methods", None)) for c in contexts]
+    except ImportError:  # older FastAPI: include_router copies the routes, the list is flat
+        entries = [(getattr(r, "path", None), getattr(r, "methods", None)) for r in app.routes]
+    table = []
+    for path, methods in entries:
+        if path:
+            regex, template, _ = compile_path(path)
+            table.append(_Template(regex, template, frozenset(methods) if methods else None))
+    return table
+
+
+def route_template(scope: Scope, table: Sequence[_Template] = ()) -> str:
+    """The matched route's path template, or ``unmatched``.
+
+    Requests answered before routing (401 from auth, 413 from the body limit) are matched in ``table``.
+    """
     route = scope.get("route")
     path = getattr(route, "path_format", None) or getattr(route, "path", None)
-    return path if isinstance(path, str) and path else UNMATCHED
+    if isinstance(path, str) and path:
+        return path
+    method = scope.get("method", "GET")
+    found = [t for t in table if t.regex.match(scope.get("path", ""))]
+    best = next((t for t in found if t.methods is None or method in t.methods), found[0] if found else None)
+    return best.path if best else UNMATCHED
 
 
 class AccessMiddleware:
@@ -34,6 +71,12 @@ class AccessMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._table: list[_Template] | None = None  # built on the first request, when every route exists
+
+    def _template(self, scope: Scope) -> str:
+        if scope.get("route") is None and self._table is None and scope.get("app") is not None:
+            self._table = route_table(scope["app"])
+        return route_template(scope, self._table or ())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,7 +96,7 @@ class AccessMiddleware:
                 if message["type"] == "http.response.start":
                     status = int(message["status"])
                     self.metrics.first_byte_sent(
-                        route_template(scope),
+                        self._template(scope),
                         method_label,
                         labels.get("model", ""),
                         time.perf_counter() - started,
@@ -69,7 +112,7 @@ class AccessMiddleware:
                 raise
             finally:
                 seconds = time.perf_counter() - started
-                endpoint = route_template(scope)
+                endpoint = self._template(scope)
                 self.metrics.finish_request(endpoint, method_label, labels.get("model", ""), status, seconds)
                 self._log(scope, method, status, seconds, sent_bytes, failed)
 

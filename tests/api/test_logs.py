@@ -32,7 +32,11 @@ def test_json_logs_with_access_lines_and_request_ids(server_factory) -> None:
     scrape_denied = httpx.get(f"{server.base_url}/metrics")
     assert scrape_denied.status_code == 401
     scraped = httpx.get(f"{server.base_url}/metrics", headers={"Authorization": f"Bearer {SECRET}"})
-    assert scraped.status_code == 200 and "earshot_requests_total" in scraped.text
+    assert scraped.status_code == 200
+    # Refused before routing, still counted under their route templates.
+    for endpoint in ["/v1/models/{model}", "/metrics"]:
+        sample = f'earshot_requests_total{{endpoint="{endpoint}",method="GET",model="",status="401"}} 1.0'
+        assert sample in scraped.text
 
     access = access_lines(server, 3)
     log = server.log()
