@@ -54,3 +54,4 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    logging.captureWarnings(True)  # Python warnings become log lines too (JSON when asked), not raw stderr
