@@ -1,11 +1,13 @@
 """The playground page in a real headless Chromium: Debian's, driven by Playwright, never a downloaded one.
 
-Speaks typed text (plays it and downloads the file), transcribes an uploaded wav in two formats, and
-saves a screenshot to test-artifacts/playground.png. With API keys set, the page asks for the key.
+Speaks typed text (plays it and downloads the file), transcribes an uploaded wav in two formats and a
+recording from Chromium's synthetic microphone, and saves a screenshot to test-artifacts/playground.png.
+With API keys set, the page asks for the key.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import Iterator
@@ -25,6 +27,8 @@ ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
+    "--use-fake-device-for-media-stream",  # a synthetic microphone for the recording test
+    "--use-fake-ui-for-media-stream",
 ]
 TIMEOUT_MS = 120_000
 
@@ -103,6 +107,26 @@ def test_speak_and_transcribe(page, base_url: str) -> None:
 
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "playground.png"), full_page=True)
+
+
+def test_record_and_transcribe(page, base_url: str) -> None:
+    page.goto(f"{base_url}/playground")
+    page.wait_for_function("document.querySelectorAll('#stt-model option').length > 0")
+    page.click("#stt-record")
+    page.wait_for_function("document.getElementById('stt-record').textContent.startsWith('■ Stop')")
+    page.wait_for_timeout(2000)
+    page.click("#stt-record")
+    page.wait_for_function("document.getElementById('stt-selected').textContent.startsWith('recording.')")
+    assert page.locator("#stt-record").inner_text() == "● Record"
+    page.select_option("#stt-model", "whisper-tiny.en")
+    page.select_option("#stt-format", "verbose_json")
+    page.click("#stt-submit")
+    page.wait_for_selector("#stt-result", state="visible")
+    page.wait_for_function("document.getElementById('stt-submit').textContent === 'Transcribe'")
+    assert page.locator("#stt-error").is_hidden(), page.locator("#stt-error").inner_text()
+    verbose = json.loads(page.locator("#stt-output").inner_text())
+    assert verbose["task"] == "transcribe"
+    assert 1.0 < verbose["duration"] < 10.0  # the recorded (webm/opus) audio was decoded by the server
 
 
 def test_page_asks_for_the_api_key(browser, server_factory) -> None:
