@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 
 import numpy as np
 
@@ -24,17 +25,51 @@ def _describe(exc: Exception) -> str:
     return text.split(": '<")[0]  # PyAV appends the (meaningless) in-memory file name
 
 
-def decode_audio(data: bytes, max_seconds: float | None = None, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+def packets_too_long(data: bytes, max_seconds: float) -> bool:
+    """Whether the audio packets' own durations add up past ``max_seconds`` (demuxing only: fast).
+
+    Containers' declared totals are never trusted; this sums the packets actually present, so a tiny file
+    that would decode to hours (silence with DTX) is refused in well under a second instead of after
+    decoding two hours of it. Decoding still counts real samples, whatever the packets claim.
+    """
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                return False
+            stream = container.streams.audio[0]
+            if stream.time_base is None:
+                return False
+            limit = max_seconds / stream.time_base
+            total = 0
+            for packet in container.demux(stream):
+                total += packet.duration or 0
+                if total > limit:
+                    return True
+    except (av.error.FFmpegError, ValueError, UnicodeDecodeError):
+        return False  # decoding reports what is wrong with the file
+    return False
+
+
+def decode_audio(
+    data: bytes,
+    max_seconds: float | None = None,
+    sample_rate: int = SAMPLE_RATE,
+    cancelled: threading.Event | None = None,
+) -> np.ndarray:
     """Bytes of any audio/video container -> mono float32 samples at ``sample_rate``.
 
-    Raises AudioDecodeError for empty, corrupt, non-audio or silent-of-samples input and
-    AudioTooLongError past ``max_seconds``.
+    Raises AudioDecodeError for empty, corrupt, non-audio or silent-of-samples input (or once
+    ``cancelled`` is set) and AudioTooLongError past ``max_seconds``.
     """
     import av
 
     if not data:
         raise AudioDecodeError("The audio file is empty.")
     limit = None if max_seconds is None else int(max_seconds * sample_rate)
+    if max_seconds is not None and packets_too_long(data, max_seconds):
+        raise AudioTooLongError(f"The audio is longer than the maximum of {max_seconds:g} seconds.")
     try:
         container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as exc:
@@ -54,6 +89,8 @@ def decode_audio(data: bytes, max_seconds: float | None = None, sample_rate: int
                 frame.pts = None  # the resampler re-times; odd source timestamps must not matter
                 for out in resampler.resample(frame):
                     total += _append(chunks, out)
+                if cancelled is not None and cancelled.is_set():
+                    raise AudioDecodeError("Decoding was cancelled.")
                 if limit is not None and total > limit:
                     raise AudioTooLongError(
                         f"The audio is longer than the maximum of {max_seconds:g} seconds."

@@ -15,6 +15,7 @@ from engines.manifest import builtin_manifest_path, load_manifests
 from engines.registry import ModelRegistry
 from server.access import AccessMiddleware
 from server.admission import Admission
+from server.cancellation import CancellationMiddleware
 from server.errors import install_error_handlers
 from server.metrics import Metrics
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
@@ -109,6 +110,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(playground.router)
 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(
+        CancellationMiddleware, timeout=settings.request_timeout_seconds, counts=app.state.metrics
+    )
     open_paths = ("/health", "/ready", *playground.OPEN_PATHS)
     app.add_middleware(APIKeyMiddleware, keys=settings.all_api_keys(), open_paths=open_paths)
     app.add_middleware(AccessMiddleware, metrics=app.state.metrics)

@@ -153,6 +153,12 @@ class Metrics:
             buckets=RTF_BUCKETS,
             registry=r,
         )
+        self.cancelled = Counter(
+            "earshot_requests_cancelled",
+            "Requests whose work was stopped early: the client disconnected, or request_timeout_seconds passed.",
+            ["reason"],
+            registry=r,
+        )
         r.register(_StateCollector(queues, models))
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
@@ -192,6 +198,10 @@ class Metrics:
             self.processing.labels(endpoint, model).inc(processing_seconds)
             if audio > 0:
                 self.rtf.labels(endpoint, model).observe(processing_seconds / audio)
+
+    def request_cancelled(self, reason: str) -> None:
+        """A request's work was cancelled (``reason``: "client disconnected" or "timeout")."""
+        self.cancelled.labels(reason).inc()
 
     # -- for the middleware and /metrics -----------------------------------------------
     @contextmanager

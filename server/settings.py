@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     max_audio_seconds: float = Field(7200.0, gt=0, description="Longest accepted decoded audio (seconds).")
     max_concurrency: int = Field(1, ge=1, description="Requests running at once per model (per worker).")
     max_queue: int = Field(32, ge=0, description="Requests waiting per model before 429 rate_limit_exceeded.")
+    request_timeout_seconds: float | None = Field(
+        1800.0,
+        ge=0,
+        description="Stop a request after this long, queue wait included (504; 408 while uploading); 0 = never.",
+    )
 
     tts_noise_scale: float | None = Field(
         None, ge=0, description="Piper generator noise; unset = the voice's own. 0 and 0: identical output."

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 _DONE = object()
 
@@ -59,13 +62,18 @@ class ThreadedIterator(Generic[T]):
                     return False
 
         iterator: Iterator[T] | None = None
+        items = 0
         try:
             iterator = self._factory(self.cancelled)
             for item in iterator:
                 if self.cancelled.is_set() or not put(item):
                     break
+                items += 1
             else:
-                put(_DONE)
+                if not self.cancelled.is_set():  # else the engine itself stopped early on the event
+                    put(_DONE)
+                    return
+            logger.info("engine work cancelled after %d item(s)", items)
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             if not self.cancelled.is_set():
                 put(_Raised(exc))

@@ -48,3 +48,15 @@ def test_a_run_without_spaces_is_cut_at_the_limit() -> None:
 def test_max_chars_must_be_positive() -> None:
     with pytest.raises(ValueError):
         split_text("hi", max_chars=0)
+
+
+def test_control_characters_become_spaces() -> None:
+    assert split_text("Hello\x00 world\x07\x1b[31m red\x7f\x85 done.") == ["Hello  world  [31m red   done."]
+    assert split_text("\x00\x01\x1f") == []
+
+
+def test_emoji_weigh_more_than_letters() -> None:
+    # Each emoji is read out by name: 4096 of them must not become one 300-emoji piece of ~30 s of work.
+    pieces = split_text("\U0001f600" * 4096)
+    assert "".join(pieces) == "\U0001f600" * 4096
+    assert max(len(p) for p in pieces) == 300 // 10
