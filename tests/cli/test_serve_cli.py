@@ -44,9 +44,6 @@ def test_config_file_with_env_and_flag_precedence(server_factory, tmp_path: Path
     assert httpx.get(url, headers={"Authorization": "Bearer file-key"}).status_code == 401
     assert httpx.get(url, headers={"Authorization": "Bearer env-key"}).status_code == 200
 
-    by_var = server_factory(env={"EARSHOT_CONFIG": str(config)})
-    assert httpx.get(f"{by_var.base_url}/v1/models").status_code == 401
-
 
 def test_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
