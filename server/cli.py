@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``earshot`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["bench"]:  # everything after `bench` belongs to the script, --help included
+        return bench.run_script(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args))

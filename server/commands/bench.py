@@ -17,7 +17,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bench",
         help="Run the benchmark script (scripts/bench.py); arguments are passed through.",
         description=f"Runs scripts/bench.py from the source checkout (or the file named by {BENCH_ENV}) "
-        "with this Python; use `earshot bench -- --help` for the script's own options.",
+        "with this Python; `earshot bench --help` shows the script's own options.",
     )
     p.add_argument("script_args", nargs=argparse.REMAINDER, metavar="ARGS")
     p.set_defaults(handler=run)
@@ -31,8 +31,8 @@ def script_path() -> Path:
     return Path(__file__).resolve().parents[2] / "scripts" / "bench.py"
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the script and return its exit status; 2 with a clear message when it is absent."""
+def run_script(script_args: list[str]) -> int:
+    """Run the script with these arguments; 2 with a clear message when it is absent."""
     script = script_path()
     if not script.is_file():
         print(
@@ -41,5 +41,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    passthrough = args.script_args[1:] if args.script_args[:1] == ["--"] else args.script_args
+    passthrough = script_args[1:] if script_args[:1] == ["--"] else script_args
     return subprocess.call([sys.executable, str(script), *passthrough])
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``earshot bench`` when reached through the parser."""
+    return run_script(args.script_args)

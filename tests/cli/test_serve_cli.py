@@ -55,8 +55,10 @@ def test_bad_config_file_is_a_clear_error(tmp_path: Path) -> None:
 def test_bench_runs_the_script_with_its_arguments(tmp_path: Path) -> None:
     script = tmp_path / "bench.py"
     script.write_text("import sys\nprint('bench got', sys.argv[1:])\nsys.exit(3)\n")
-    result = earshot("bench", "--", "--quick", "x", env={"EARSHOT_BENCH_SCRIPT": str(script)})
-    assert result.returncode == 3 and "bench got ['--quick', 'x']" in result.stdout
+    result = earshot("bench", "--quick", "--pairs", "1", env={"EARSHOT_BENCH_SCRIPT": str(script)})
+    assert result.returncode == 3 and "bench got ['--quick', '--pairs', '1']" in result.stdout
+    result = earshot("bench", "--", "--help", env={"EARSHOT_BENCH_SCRIPT": str(script)})
+    assert "bench got ['--help']" in result.stdout
 
 
 def test_bench_without_the_script_fails_clearly(tmp_path: Path) -> None:
