@@ -103,7 +103,7 @@ def _hf_repo_id(repo_dir: Path) -> str:
 
 
 def _search(root: Path, suggested_id: str) -> FoundModel:
-    """One whisper directory or one piper voice at or below ``root`` (two levels deep at most)."""
+    """One whisper directory or one piper voice at or below ``root`` (three levels deep at most)."""
     if _is_whisper_dir(root):
         return _whisper(root, suggested_id)
     candidates: list[FoundModel] = []

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,7 +121,7 @@ def download(
     found = FoundModel(found.backend, found.files, target.suggested_id, found.entry, found.english_only)
 
     @contextmanager
-    def cleanup() -> object:
+    def cleanup() -> Iterator[None]:
         try:
             yield None
         finally:
