@@ -59,4 +59,3 @@ def verify_model(spec: ModelSpec, models_dir: Path, progress: Callable[[int], No
     except EngineError as exc:
         return Verdict(spec.id, False, None, 0, problem=str(exc))
     return Verdict(spec.id, True, location, checked, tuple(unchecked))
-
