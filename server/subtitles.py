@@ -49,13 +49,19 @@ def _words(segment: Segment) -> list[Word]:
     words, at = [], segment.start
     for token in tokens:
         length = span * (len(token) + 1) / total
-        words.append(Word(" " + token, at, at + length, 1.0))
+        words.append(Word(" " + token, at, at + length, 1.0))  # spaced: each may start a cue
         at += length
     return words
 
 
 def _text(words: Sequence[Word]) -> str:
-    return " ".join(w.word.strip() for w in words)
+    return "".join(w.word for w in words).strip()
+
+
+def _continues(word: Word) -> bool:
+    """A piece glued to the previous word (``-disposed``, ``'s``): never start a cue with it."""
+    text = word.word
+    return bool(text) and text[0].isascii() and not text[0].isspace()
 
 
 def cues(segments: Iterable[Segment], duration: float | None = None) -> list[Cue]:
@@ -64,7 +70,7 @@ def cues(segments: Iterable[Segment], duration: float | None = None) -> list[Cue
     for segment in segments:
         current: list[Word] = []
         for word in _words(segment):
-            if current:
+            if current and not _continues(word):
                 candidate = _text([*current, word])
                 too_long = not _fits(candidate) or word.end - current[0].start > MAX_SECONDS
                 half_full = len(_text(current)) >= LINE_CHARS or current[-1].end - current[0].start >= MAX_SECONDS / 2
