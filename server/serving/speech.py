@@ -43,6 +43,7 @@ class _Progress:
     """Counters the worker fills in as sentences are synthesised (read once the stream ends)."""
 
     started: float = field(default_factory=time.perf_counter)
+    admitted: float | None = None  # when the admission slot was granted
     sentences: int = 0
     audio_seconds: float = 0.0
     input_tokens: int = 0
@@ -135,6 +136,7 @@ async def create_speech(request: Request, body: SpeechRequest) -> SpeechStream:
     stack = AsyncExitStack()
     try:
         await stack.enter_async_context(get_admission(request).slot(spec.id))
+        progress.admitted = time.perf_counter()
         factory = partial(_encoded, registry, spec.id, body.input, options, fmt, request_id.get(), progress)
         chunks: ThreadedIterator[bytes] = ThreadedIterator(factory)
         stack.push_async_callback(chunks.aclose)
@@ -158,22 +160,26 @@ async def create_speech(request: Request, body: SpeechRequest) -> SpeechStream:
 
 
 def _finished(request: Request, model_id: str, fmt: str, progress: _Progress) -> None:
-    elapsed = time.perf_counter() - progress.started
-    rtf = elapsed / progress.audio_seconds if progress.audio_seconds else 0.0
+    now = time.perf_counter()
+    elapsed = now - progress.started
+    processing = now - (progress.admitted or progress.started)  # without the wait for a slot
+    rtf = processing / progress.audio_seconds if progress.audio_seconds else 0.0
     logger.info(
-        "speech %s via %s: %d sentence(s), %.2f s of audio, first bytes %.3f s, done %.3f s, RTF %.3f",
+        "speech %s via %s: %d sentence(s), %.2f s of audio, first bytes %.3f s, done %.3f s "
+        "(%.3f s queued), RTF %.3f",
         fmt,
         model_id,
         progress.sentences,
         progress.audio_seconds,
         progress.first_byte_seconds or 0.0,
         elapsed,
+        elapsed - processing,
         rtf,
     )
     metrics = getattr(request.app.state, "metrics", None)
     if metrics is not None:
         metrics.observe_audio(
-            ENDPOINT, model_id, seconds_out=progress.audio_seconds, processing_seconds=elapsed
+            ENDPOINT, model_id, seconds_out=progress.audio_seconds, processing_seconds=processing
         )
 
 
