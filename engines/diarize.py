@@ -218,27 +218,50 @@ def speaker_at(turns: Sequence[SpeakerTurn], start: float, end: float) -> str | 
     ).speaker
 
 
+class SegmentBuilder:
+    """Turns a stream of timed words into one-speaker segments, closing each as soon as it is complete.
+
+    ``add`` returns the segment that the new word closed (a change of speaker, or a pause longer than
+    ``max_gap`` seconds), if any; ``finish`` returns the last one. Word texts keep Whisper's spaces.
+    """
+
+    def __init__(
+        self, turns: Sequence[SpeakerTurn], default_speaker: str = "A", max_gap: float = 2.0
+    ) -> None:
+        self.turns = list(turns)
+        self.default_speaker = default_speaker
+        self.max_gap = max_gap
+        self.words: list[TimedWord] = []
+        self.speaker = default_speaker
+
+    def speaker_of(self, word: TimedWord) -> str:
+        """The speaker a word is attributed to."""
+        return speaker_at(self.turns, word.start, word.end) or self.default_speaker
+
+    def add(self, word: TimedWord, speaker: str | None = None) -> DiarizedSegment | None:
+        """Add the next word (its speaker looked up unless given); return a segment it closed."""
+        speaker = speaker or self.speaker_of(word)
+        closed = None
+        if self.words and (speaker != self.speaker or word.start - self.words[-1].end > self.max_gap):
+            closed = self.finish()
+        self.speaker = speaker
+        self.words.append(word)
+        return closed
+
+    def finish(self) -> DiarizedSegment | None:
+        """Close and return the open segment (None if it holds no text)."""
+        words, self.words = self.words, []
+        text = "".join(w.word for w in words).strip()
+        if not text:
+            return None
+        return DiarizedSegment(words[0].start, words[-1].end, text, self.speaker)
+
+
 def assign_words(
     words: Sequence[TimedWord], turns: Sequence[SpeakerTurn], default_speaker: str = "A", max_gap: float = 2.0
 ) -> list[DiarizedSegment]:
-    """Group Whisper words into one-speaker segments; a new segment starts at a change of speaker or
-    after a pause longer than ``max_gap`` seconds. Word texts keep Whisper's leading spaces."""
-    segments: list[DiarizedSegment] = []
-    current: list[TimedWord] = []
-    current_speaker = default_speaker
-
-    def flush() -> None:
-        if current:
-            text = "".join(w.word for w in current).strip()
-            if text:
-                segments.append(DiarizedSegment(current[0].start, current[-1].end, text, current_speaker))
-            current.clear()
-
-    for w in words:
-        speaker = speaker_at(turns, w.start, w.end) or default_speaker
-        if current and (speaker != current_speaker or w.start - current[-1].end > max_gap):
-            flush()
-        current_speaker = speaker
-        current.append(w)
-    flush()
-    return segments
+    """Group Whisper words into one-speaker segments (see :class:`SegmentBuilder`)."""
+    builder = SegmentBuilder(turns, default_speaker, max_gap)
+    segments = [seg for w in words if (seg := builder.add(w)) is not None]
+    last = builder.finish()
+    return [*segments, last] if last else segments

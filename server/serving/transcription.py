@@ -26,6 +26,7 @@ from server import formats
 from server.errors import invalid, to_api_error
 from server.formats import Transcript
 from server.protocol.transcriptions import TranscriptTextDelta, TranscriptTextDone
+from server.serving import diarization, speakers
 from server.serving.forms import TranscriptionRequest, parse_form
 from server.settings import Settings
 from server.streaming import ThreadedIterator, sse
@@ -76,8 +77,11 @@ async def handle(request: Request, task: str) -> Response:
     """Serve one transcription (``task='transcribe'``) or translation request."""
     settings: Settings = request.app.state.settings
     registry: ModelRegistry = request.app.state.registry
-    async with request.form(max_files=4, max_fields=256) as form:
+    async with request.form(max_files=4, max_fields=256, max_part_size=speakers.MAX_FIELD_BYTES) as form:
         req = await parse_form(form, task)
+        diarize = speakers.parse(form, req)
+    if diarize is not None:  # gpt-4o-transcribe-diarize or diarized_json: see server/serving/diarization.py
+        return await diarization.handle(request, req, diarize)
     if req.response_format not in formats.FORMATS:
         raise invalid(f"response_format '{req.response_format}' is not available on this server yet.",
                       "response_format", code="unsupported_value")
