@@ -121,8 +121,10 @@ class PiperEngine:
 
         config = voice.config
         speaker_id = None
-        if config.num_speakers > 1:
-            speaker_id = config.speaker_id_map.get(options.voice, config.default_speaker_id)
+        if config.num_speakers > 1:  # a speaker by name, or the model's own name for its default speaker
+            speaker_id = config.speaker_id_map.get(options.voice)
+            if speaker_id is None and options.voice != self.onnx_path.stem:
+                raise InvalidOptionError(f"Voice '{options.voice}' is not a speaker of this model.", "voice")
         scale, tempo = speed_plan(options.speed)
         synthesis = SynthesisConfig(
             speaker_id=speaker_id,
@@ -141,8 +143,7 @@ class PiperEngine:
             started = time.perf_counter()
             for chunk in voice.synthesize(piece, synthesis):
                 if cancelled is not None and cancelled.is_set():
-                    logger.debug("synthesis cancelled after %d sentence(s)", index)
-                    return
+                    break
                 samples = stretch(chunk.audio_float_array, chunk.sample_rate, tempo)
                 logger.debug(
                     "sentence %d synthesised: %.2f s of audio in %.3f s",
@@ -160,6 +161,7 @@ class PiperEngine:
                 index += 1
                 started = time.perf_counter()
             if cancelled is not None and cancelled.is_set():
+                logger.debug("synthesis cancelled after %d sentence(s)", index)
                 return
         if index == 0:
             raise InvalidOptionError("Invalid value for 'input': there is no text to speak.", "input")

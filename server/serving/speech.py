@@ -25,6 +25,7 @@ from starlette.types import Receive, Scope, Send
 
 from engines.encode import AudioFormat, StreamEncoder, audio_format
 from engines.manifest import ModelSpec
+from engines.protocols import Synthesizer
 from engines.registry import ModelRegistry
 from engines.types import SpeechOptions
 from server.context import request_id
@@ -83,8 +84,9 @@ def _encoded(
     """Runs in the worker thread: lease the voice, synthesise sentence by sentence, encode each."""
     request_id.set(rid)  # this thread's own context: log lines carry the request id
     with registry.lease(model_id) as engine:
-        chunks = engine.synthesize(text, options, cancelled)
-        encoder = StreamEncoder(fmt, engine.sample_rate)
+        synthesizer: Synthesizer = engine
+        chunks = synthesizer.synthesize(text, options, cancelled)
+        encoder = StreamEncoder(fmt, synthesizer.sample_rate)
         try:
             for chunk in chunks:
                 data = encoder.encode(chunk.samples)
