@@ -46,10 +46,8 @@ def _local_voices(registry: ModelRegistry) -> dict[str, VoiceEntry]:
     return voices
 
 
-@router.get("/v1/audio/voices", response_model=VoiceList)
-def list_voices(request: Request) -> VoiceList:
+def voice_list(registry: ModelRegistry) -> VoiceList:
     """Local voices first, then every mapped name (OpenAI's 13 by default) with the voice it plays."""
-    registry = get_registry(request)
     local = _local_voices(registry)
     names = registry.voice_names()
     aliases = {name: target for name, target in names.items() if name not in local}
@@ -58,3 +56,9 @@ def list_voices(request: Request) -> VoiceList:
         played = local[target]
         entries.append(played.model_copy(update={"id": name, "name": name, "type": "alias"}))
     return VoiceList(voices=entries, aliases=aliases)
+
+
+@router.get("/v1/audio/voices", response_model=VoiceList)
+def list_voices(request: Request) -> VoiceList:
+    """Every voice POST /v1/audio/speech accepts (read from the voices' files; nothing is loaded)."""
+    return voice_list(get_registry(request))

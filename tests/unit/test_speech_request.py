@@ -8,11 +8,12 @@ import pytest
 from pydantic import ValidationError
 
 from engines.errors import ModelNotFoundError, VoiceNotFoundError
-from engines.manifest import Manifest, ModelSpec
+from engines.manifest import Manifest, ModelSpec, builtin_manifest_path, read_manifest
 from engines.registry import ModelRegistry
 from engines.types import RuntimeOptions
 from server.errors import APIError
 from server.protocol.speech import SpeechRequest
+from server.routes.voices import voice_list as list_voices_of
 from server.serving.speech import resolve_target
 
 
@@ -64,3 +65,19 @@ def test_the_voice_picks_the_model_unless_a_real_model_id_is_named(tmp_path: Pat
         resolve_target(registry, _body("whisper-1", "alloy"))
     with pytest.raises(VoiceNotFoundError):
         resolve_target(registry, _body("tts-1", "shimmer"))  # not in this manifest's voice map
+
+
+def test_voice_list_marks_missing_models_unavailable(tmp_path: Path) -> None:
+    body = list_voices_of(_registry(tmp_path))
+    by_id = {v.id: v for v in body.voices}
+    assert set(by_id) == {"joe", "alba", "alloy", "nova"}
+    assert not by_id["joe"].available and by_id["joe"].language is None  # joe.onnx does not exist
+    assert (by_id["nova"].type, by_id["nova"].voice, by_id["nova"].model) == ("alias", "alba", "piper-alba")
+    assert body.aliases == {"alloy": "joe", "nova": "alba"}
+
+
+def test_voice_list_reads_the_packaged_voice(tmp_path: Path) -> None:
+    registry = ModelRegistry(read_manifest(builtin_manifest_path()), tmp_path, RuntimeOptions())
+    joe = next(v for v in list_voices_of(registry).voices if v.id == "en_US-joe-medium")
+    assert joe.available and (joe.language, joe.sample_rate, joe.quality) == ("en_US", 22050, "medium")
+    assert not registry.is_loaded("piper-en_US-joe-medium")  # listing never loads a model
