@@ -22,6 +22,7 @@ from server.metrics import Metrics
 access_logger = logging.getLogger("earshot.access")
 
 UNMATCHED = "unmatched"
+CLIENT_CLOSED = 499  # nginx's "client closed request": the client left before any response
 QUIET_PATHS = frozenset({"/health", "/ready", "/metrics"})  # probes and scrapes: logged at DEBUG
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
@@ -86,15 +87,16 @@ class AccessMiddleware:
         method = scope.get("method", "GET")
         method_label = method if method in _METHODS else "other"
         status = 500
+        responded = False
         sent_bytes = 0
         failed = False
 
         with self.metrics.request_scope() as labels:
 
             async def observing_send(message: Message) -> None:
-                nonlocal status, sent_bytes
+                nonlocal status, sent_bytes, responded
                 if message["type"] == "http.response.start":
-                    status = int(message["status"])
+                    status, responded = int(message["status"]), True
                     self.metrics.first_byte_sent(
                         self._template(scope),
                         method_label,
@@ -107,6 +109,8 @@ class AccessMiddleware:
 
             try:
                 await self.app(scope, receive, observing_send)
+                if not responded:  # returned without a response: the client left (CancellationMiddleware)
+                    status = CLIENT_CLOSED
             except BaseException:
                 failed = True  # RequestContextMiddleware (outside) answers 500 if nothing was sent yet
                 raise

@@ -134,6 +134,12 @@ class _Guard:
                 self._cancelled(time.perf_counter() - started)
                 if self.reason == "timeout":
                     await self._timed_out()
+            except Exception:
+                if not self.gone.is_set():
+                    raise
+                # The client left mid-upload (Starlette's ClientDisconnect) or mid-response: nobody to tell.
+                self.reason = "client disconnected"
+                self._cancelled(time.perf_counter() - started)
         finally:
             watcher.cancel()
             if not handler.done():

@@ -120,10 +120,23 @@ class ThreadedIterator(Generic[T]):
         self._finished = True
 
     async def aclose(self) -> None:
-        """Cancel and wait (briefly) for the worker thread to end."""
+        """Cancel and wait for the worker thread to end.
+
+        No time limit: callers release the model's admission slot after this, and a slot given back
+        while the engine still runs would let more work run at once than ``max_concurrency`` allows.
+        An engine call cannot be interrupted (a whisper window, a piper sentence); it ends soon.
+        """
         self.cancel()
-        if self._thread is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._thread.join, 5)
+        thread = self._thread
+        if thread is None:
+            return
+        loop = asyncio.get_running_loop()
+        waited = 0.0
+        while thread.is_alive():
+            await loop.run_in_executor(None, thread.join, 5)
+            waited += 5
+            if thread.is_alive():
+                logger.warning("engine worker still busy %.0f s after cancellation", waited)
 
     @property
     def thread_alive(self) -> bool:
