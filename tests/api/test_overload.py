@@ -21,7 +21,8 @@ from tests.support.server import RunningServer
 
 STT = "whisper-base"
 TTS = "piper-en_US-joe-medium"
-LONG_TEXT = " ".join(f"This is sentence number {i} of a long text that keeps the voice busy." for i in range(50))
+LONG_TEXT = " ".join(f"This is sentence number {i} of a long text that keeps the voice busy."
+                     for i in range(50))
 
 
 @pytest.fixture(scope="module")

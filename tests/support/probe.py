@@ -34,7 +34,7 @@ def metric(base_url: str, name: str, **labels: str) -> float:
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float, interval: float = 0.1) -> float:
-    """Poll until ``predicate()`` holds; returns the seconds it took, raises TimeoutError after ``timeout``."""
+    """Poll until ``predicate()`` holds; returns the seconds it took (TimeoutError after ``timeout``)."""
     started = time.monotonic()
     while True:
         if predicate():
