@@ -14,6 +14,8 @@ from engines.materialize import model_entry_point, model_location
 from engines.piper import PiperEngine, read_voice_info, speed_plan
 from engines.types import RuntimeOptions, SpeechOptions
 
+pytestmark = pytest.mark.slow
+
 QUIET = SpeechOptions(voice="en_US-joe-medium", noise_scale=0.0, noise_w_scale=0.0)
 
 
