@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from engines.decode import decode_audio
-from engines.diarize import DiarizedSegment, Diarizer, SegmentBuilder, SpeakerTurn
+from engines.diarize import DiarizationOptions, DiarizedSegment, Diarizer, SegmentBuilder, SpeakerTurn
 from engines.registry import ModelRegistry
 from engines.types import Segment, TranscriptionInfo
 from server.errors import invalid, to_api_error
@@ -69,7 +69,11 @@ def _holder(request: Request) -> DiarizerHolder:
     """The app's diarizer holder, made on first use (on the event loop, so without a race)."""
     holder = getattr(request.app.state, "diarizer", None)
     if holder is None:
-        holder = request.app.state.diarizer = DiarizerHolder()
+        settings: Settings = request.app.state.settings
+        options = DiarizationOptions(
+            threshold=settings.diarize_threshold, max_speakers=settings.diarize_max_speakers
+        )
+        holder = request.app.state.diarizer = DiarizerHolder(lambda: Diarizer.load(options=options))
     return holder
 
 
