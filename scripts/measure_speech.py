@@ -5,7 +5,9 @@ Usage: python scripts/measure_speech.py [--base-url URL] [--runs 3] [--formats m
 Without --base-url it starts a local server (python -m server serve on a free port), warms the voice
 up with one request, then streams a 10-sentence input once per run and format with a raw httpx client:
 TTFB is the time until the first body byte arrives, total the time until the last one; RTF is total
-over the duration of the audio (decoded with PyAV; pcm counted as 24 kHz s16le mono).
+over the duration of the audio (decoded with PyAV; pcm counted as 24 kHz s16le mono). For a server it
+started, it also reports CPU-RTF: the server's CPU seconds (all threads) over the audio duration, which
+a busy machine distorts far less than wall-clock times.
 """
 
 from __future__ import annotations
@@ -71,8 +73,19 @@ def _seconds(data: bytes, fmt: str) -> float:
     return sum(f.samples for f in frames) / frames[0].sample_rate
 
 
-def measure(base_url: str, fmt: str, api_key: str) -> tuple[float, float, float]:
-    """(TTFB, total, audio seconds) for one streamed request."""
+def _cpu_seconds(pid: int | None) -> float:
+    """user + system CPU time of a process (Linux /proc), or NaN."""
+    if pid is None:
+        return float("nan")
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(
+    base_url: str, fmt: str, api_key: str, pid: int | None = None
+) -> tuple[float, float, float, float]:
+    """(TTFB, total, audio seconds, server CPU seconds) for one streamed request."""
+    cpu = _cpu_seconds(pid)
     body = {"model": "tts-1", "input": TEXT, "voice": "alloy", "response_format": fmt}
     headers = {"Authorization": f"Bearer {api_key}"}
     started = time.perf_counter()
@@ -85,7 +98,7 @@ def measure(base_url: str, fmt: str, api_key: str) -> tuple[float, float, float]
                 first = time.perf_counter() - started
             parts.append(chunk)
     total = time.perf_counter() - started
-    return first or total, total, _seconds(b"".join(parts), fmt)
+    return first or total, total, _seconds(b"".join(parts), fmt), _cpu_seconds(pid) - cpu
 
 
 def main() -> int:
@@ -100,17 +113,16 @@ def main() -> int:
     if base_url is None:
         base_url, process = _start_server()
     try:
+        pid = process.pid if process is not None else None
         measure(base_url, "pcm", args.api_key)  # load the voice
         print(f"input: 10 sentences, {len(TEXT)} characters; {args.runs} run(s) per format; medians")
-        print(f"{'format':<8}{'TTFB s':>9}{'total s':>10}{'audio s':>10}{'RTF':>8}{'TTFB/total':>12}")
+        header = ("format", "TTFB s", "total s", "audio s", "RTF", "CPU-RTF", "TTFB/total")
+        print(f"{header[0]:<8}" + "".join(f"{h:>11}" for h in header[1:]))
         for fmt in args.formats.split(","):
-            runs = [measure(base_url, fmt, args.api_key) for _ in range(args.runs)]
-            ttfb = statistics.median(r[0] for r in runs)
-            total = statistics.median(r[1] for r in runs)
-            audio = statistics.median(r[2] for r in runs)
-            print(
-                f"{fmt:<8}{ttfb:>9.3f}{total:>10.3f}{audio:>10.2f}{total / audio:>8.3f}{ttfb / total:>12.2f}"
-            )
+            runs = [measure(base_url, fmt, args.api_key, pid) for _ in range(args.runs)]
+            ttfb, total, audio, cpu = (statistics.median(r[i] for r in runs) for i in range(4))
+            row = (ttfb, total, audio, total / audio, cpu / audio, ttfb / total)
+            print(f"{fmt:<8}" + "".join(f"{v:>11.3f}" for v in row))
     finally:
         if process is not None:
             process.terminate()
