@@ -58,15 +58,22 @@ _MEL = mel_filterbank()
 _WINDOW = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)).astype(np.float32)  # periodic Hann
 
 
-def mel_spectrogram(wav: np.ndarray) -> np.ndarray:
-    """Power mel spectrogram, shape ``(1 + len(wav) // HOP, N_MELS)``, centred frames (zero padded)."""
+def mel_spectrogram(wav: np.ndarray, block_frames: int = 6000) -> np.ndarray:
+    """Power mel spectrogram, shape ``(1 + len(wav) // HOP, N_MELS)``, centred frames (zero padded).
+
+    Computed ``block_frames`` (60 s) at a time so long audio never holds its whole spectrum in memory.
+    """
     padded = np.pad(np.asarray(wav, dtype=np.float32), N_FFT // 2)
     n_frames = 1 + (len(padded) - N_FFT) // HOP
     frames = np.lib.stride_tricks.as_strided(
-        padded, (n_frames, N_FFT), (padded.strides[0] * HOP, padded.strides[0])
+        padded, (n_frames, N_FFT), (padded.strides[0] * HOP, padded.strides[0]), writeable=False
     )
-    power = np.abs(np.fft.rfft(frames * _WINDOW, axis=1)) ** 2
-    return (power.astype(np.float32) @ _MEL.T).astype(np.float32)
+    out = np.empty((n_frames, N_MELS), dtype=np.float32)
+    for start in range(0, n_frames, block_frames):
+        block = frames[start : start + block_frames] * _WINDOW
+        power = np.square(np.abs(np.fft.rfft(block, axis=1))).astype(np.float32)
+        out[start : start + block_frames] = power @ _MEL.T
+    return out
 
 
 def normalize_volume(wav: np.ndarray, target_dbfs: float = NORM_TARGET_DBFS) -> np.ndarray:

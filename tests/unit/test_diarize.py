@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engines.diarize import Diarizer, SpeakerTurn, assign_words, speaker_at
+from engines.diarize import DiarizationOptions, Diarizer, SpeakerTurn, assign_words, speaker_at
 from engines.types import Word
 from tests.support import conversations as cv
 from tests.support.der import der
@@ -71,6 +71,12 @@ def test_unknown_third_speaker_gets_a_letter(diarizer: Diarizer, references: dic
 def test_fixed_number_of_speakers(diarizer: Diarizer) -> None:
     _, speakers, _ = _score(diarizer, cv.two_speakers(), num_speakers=3)
     assert len(speakers) == 3
+
+
+def test_max_speakers_caps_the_estimate() -> None:
+    capped = Diarizer.load(options=DiarizationOptions(max_speakers=2))
+    conv = cv.three_real_speakers()
+    assert len({t.speaker for t in capped.diarize(conv.audio)}) == 2
 
 
 def test_silence_has_no_turns(diarizer: Diarizer) -> None:
