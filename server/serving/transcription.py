@@ -1,23 +1,26 @@
 """Orchestration of /v1/audio/transcriptions and /v1/audio/translations.
 
-Order: parse and validate the form, resolve the model, check the model can do it, decode the audio
-(in a thread), take an admission slot, run the engine in a worker thread. Everything that can fail
+Order: parse and validate the form, resolve the model, check the model can do it, take an admission
+slot, decode the audio (in a thread, stopped if the request is cancelled), run the engine in a worker
+thread. Everything that can fail
 is checked before a stream starts; a failure after the first event becomes a final error event.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from engines.decode import decode_audio
 from engines.registry import ModelRegistry
@@ -67,6 +70,18 @@ def _run(registry: ModelRegistry, model_id: str, audio: np.ndarray, options: Tra
         yield from segments
 
 
+async def _decode(data: bytes, max_seconds: float) -> np.ndarray:
+    """Decode in a worker thread; if the request is cancelled (client gone, timeout) decoding stops too."""
+    cancelled = threading.Event()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, partial(decode_audio, data, max_seconds, cancelled=cancelled)
+        )
+    except asyncio.CancelledError:
+        cancelled.set()
+        raise
+
+
 def _respond(rendered: formats.Rendered) -> Response:
     if isinstance(rendered.body, dict):
         return JSONResponse(rendered.body, media_type=rendered.media_type)
@@ -94,7 +109,14 @@ async def handle(request: Request, task: str) -> Response:
         raise invalid(f"Model '{req.model}' is English-only; language '{req.language}' is not supported.",
                       "language", code="unsupported_value")
     options = engine_options(req, settings)
-    audio = await run_in_threadpool(decode_audio, req.audio, settings.max_audio_seconds)
+    stack = AsyncExitStack()
+    # The slot comes first: it bounds concurrent decoding too (each up to max_audio_seconds of float32).
+    await stack.enter_async_context(request.app.state.admission.slot(spec.id))
+    try:
+        audio = await _decode(req.audio, settings.max_audio_seconds)
+    except BaseException:
+        await stack.aclose()
+        raise
     req = replace(req, audio=b"")  # the bytes are not needed any more
     logger.info("%s: model=%s format=%s %.2f s of audio", task, spec.id, req.response_format,
                 audio.shape[0] / 16000)
@@ -102,8 +124,6 @@ async def handle(request: Request, task: str) -> Response:
     def factory(_cancelled: Any) -> Iterator[TranscriptionInfo | Segment]:
         return _run(registry, spec.id, audio, options)
 
-    stack = AsyncExitStack()
-    await stack.enter_async_context(request.app.state.admission.slot(spec.id))
     started, seconds = time.perf_counter(), audio.shape[0] / 16000
 
     def observe() -> None:  # once the transcript is complete: audio seconds and engine time to /metrics
