@@ -123,6 +123,9 @@ def validation_error(exc: RequestValidationError) -> APIError:
     elif kind == "json_invalid":
         message = "We could not parse the JSON body of your request. Send valid JSON."
         param, code = None, "invalid_json"
+    elif param is None:
+        message = f"Invalid request body: {first.get('msg', 'invalid value')}."
+        code = "invalid_value"
     else:
         message = f"Invalid value for '{param}': {first.get('msg', 'invalid value')}."
         code = "invalid_value"
