@@ -26,7 +26,7 @@ def _byte_decoder() -> dict[str, int]:
             printable.append(b)
             chars.append(256 + extra)
             extra += 1
-    return {chr(c): b for b, c in zip(printable, chars)}
+    return {chr(c): b for b, c in zip(printable, chars, strict=True)}
 
 
 _BYTES = _byte_decoder()
@@ -42,14 +42,20 @@ class AlignRecorder:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._model, name)
 
-    def align(self, encoder_output: Any, start_sequence: Any, text_tokens: list[list[int]], *args: Any,
-              **kwargs: Any) -> Any:
+    def align(
+        self,
+        encoder_output: Any,
+        start_sequence: Any,
+        text_tokens: list[list[int]],
+        *args: Any,
+        **kwargs: Any,
+    ) -> Any:
         """CTranslate2's ``align``; also records (token, probability) pairs when this thread records."""
         results = self._model.align(encoder_output, start_sequence, text_tokens, *args, **kwargs)
         sink: deque[tuple[int, float]] | None = getattr(self._local, "sink", None)
         if sink is not None:
-            for tokens, result in zip(text_tokens, results):
-                sink.extend(zip(tokens, result.text_token_probs))
+            for tokens, result in zip(text_tokens, results, strict=False):
+                sink.extend(zip(tokens, result.text_token_probs, strict=False))
         return results
 
     def start(self) -> deque[tuple[int, float]]:

@@ -44,7 +44,9 @@ def convert(raw: Any, eot: int) -> Segment:
     )
 
 
-def is_no_speech(segment: Segment, no_speech_threshold: float | None, log_prob_threshold: float | None) -> bool:
+def is_no_speech(
+    segment: Segment, no_speech_threshold: float | None, log_prob_threshold: float | None
+) -> bool:
     """Whisper's rule: likely silence, unless the decoding was confident anyway."""
     if no_speech_threshold is None or segment.no_speech_prob <= no_speech_threshold:
         return False
@@ -105,7 +107,7 @@ def split_by_words(segment: Segment, tokenizer: Any) -> list[Segment]:
         boundaries.append(total)
     spans = _token_spans(text_tokens, tokenizer, boundaries)
     pieces = []
-    for (a, b), text, (ta, tb) in zip(groups, texts, spans):
+    for (a, b), text, (ta, tb) in zip(groups, texts, spans, strict=False):
         logprobs: tuple[TokenLogprob, ...] | None = None
         if segment.logprobs is not None and len(segment.logprobs) == len(text_tokens):
             logprobs = segment.logprobs[ta:tb]

@@ -105,7 +105,9 @@ class WhisperEngine:
             if batched:
                 silence = min(silence, BATCHED_MIN_SILENCE_MS)
             kwargs["vad_parameters"] = VadOptions(
-                threshold=vad.threshold, min_silence_duration_ms=silence, speech_pad_ms=vad.speech_pad_ms,
+                threshold=vad.threshold,
+                min_silence_duration_ms=silence,
+                speech_pad_ms=vad.speech_pad_ms,
                 max_speech_duration_s=30 if batched else float("inf"),
             )
         if batched:
@@ -120,11 +122,17 @@ class WhisperEngine:
             duration_after_vad=float(fw_info.duration_after_vad),
             task=options.task,
             batched=batched,
-            prompt_tokens=len(self.model.hf_tokenizer.encode(" " + options.prompt.strip()).ids) if options.prompt else 0,
+            prompt_tokens=len(self.model.hf_tokenizer.encode(" " + options.prompt.strip()).ids)
+            if options.prompt
+            else 0,
         )
         logger.info(
             "transcribing %.2f s (%.2f s of speech) task=%s language=%s batched=%s",
-            duration, info.duration_after_vad, options.task, info.language, batched,
+            duration,
+            info.duration_after_vad,
+            options.task,
+            info.language,
+            batched,
         )
         return info, self._segments(raw, options, batched, duration)
 
@@ -134,8 +142,12 @@ class WhisperEngine:
         """Convert, gate, re-segment and number faster-whisper's segments."""
         from faster_whisper.tokenizer import Tokenizer
 
-        tokenizer = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual, task="transcribe",
-                              language="en" if self.model.model.is_multilingual else None)
+        tokenizer = Tokenizer(
+            self.model.hf_tokenizer,
+            self.model.model.is_multilingual,
+            task="transcribe",
+            language="en" if self.model.model.is_multilingual else None,
+        )
         record = options.token_logprobs and self._recorder is not None
         sink = self._recorder.start() if record and self._recorder is not None else None
         next_id = 0

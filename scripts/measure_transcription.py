@@ -68,7 +68,9 @@ def measure(base_url: str, long_repeats: int, batched_url: str | None) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--base-url", help="an Earshot server to measure (default: start one)")
     parser.add_argument("--long-repeats", type=int, default=6, help="story repeats in the long clip")
     args = parser.parse_args()

@@ -105,10 +105,17 @@ def _json(t: Transcript) -> Rendered:
 
 def _segment(s: Segment) -> TranscriptionSegment:
     return TranscriptionSegment(
-        id=s.id, seek=s.seek, start=round(s.start, 3), end=round(s.end, 3), text=s.text, tokens=list(s.tokens),
-        temperature=s.temperature, avg_logprob=s.avg_logprob, compression_ratio=s.compression_ratio,
+        id=s.id,
+        seek=s.seek,
+        start=round(s.start, 3),
+        end=round(s.end, 3),
+        text=s.text,
+        tokens=list(s.tokens),
+        temperature=s.temperature,
+        avg_logprob=s.avg_logprob,
+        compression_ratio=s.compression_ratio,
         no_speech_prob=s.no_speech_prob,
-    )  # fmt: skip
+    )
 
 
 def _verbose(t: Transcript) -> Rendered:
@@ -138,7 +145,9 @@ def _text(t: Transcript) -> Rendered:
 
 
 def _srt(t: Transcript) -> Rendered:
-    return Rendered(subtitles.srt(subtitles.cues(t.segments, t.info.duration)), "application/x-subrip; charset=utf-8")
+    return Rendered(
+        subtitles.srt(subtitles.cues(t.segments, t.info.duration)), "application/x-subrip; charset=utf-8"
+    )
 
 
 def _vtt(t: Transcript) -> Rendered:

@@ -73,7 +73,9 @@ def cues(segments: Iterable[Segment], duration: float | None = None) -> list[Cue
             if current and not _continues(word):
                 candidate = _text([*current, word])
                 too_long = not _fits(candidate) or word.end - current[0].start > MAX_SECONDS
-                half_full = len(_text(current)) >= LINE_CHARS or current[-1].end - current[0].start >= MAX_SECONDS / 2
+                half_full = (
+                    len(_text(current)) >= LINE_CHARS or current[-1].end - current[0].start >= MAX_SECONDS / 2
+                )
                 if too_long or (half_full and current[-1].word.strip().endswith(_BREAK_AFTER)):
                     groups.append(current)
                     current = []
@@ -116,7 +118,9 @@ def vtt(items: Sequence[Cue]) -> str:
         return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
     blocks = [
-        f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n" + "\n".join(escape(x) for x in c.lines) + "\n"
+        f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n"
+        + "\n".join(escape(x) for x in c.lines)
+        + "\n"
         for c in items
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)

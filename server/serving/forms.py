@@ -78,8 +78,11 @@ def _number(value: str, name: str, low: float, high: float) -> float:
 
 
 def _chunking(form: FormData) -> Chunking | None:
-    fields = {key[len("chunking_strategy[") : -1]: value for key, value in form.multi_items()
-              if key.startswith("chunking_strategy[") and key.endswith("]") and isinstance(value, str)}
+    fields = {
+        key[len("chunking_strategy[") : -1]: value
+        for key, value in form.multi_items()
+        if key.startswith("chunking_strategy[") and key.endswith("]") and isinstance(value, str)
+    }
     plain = _text(form, "chunking_strategy")
     if plain is not None and plain.strip():
         plain = plain.strip()
@@ -90,39 +93,55 @@ def _chunking(form: FormData) -> Chunking | None:
         except ValueError:
             decoded = None
         if not isinstance(decoded, dict):
-            raise invalid("Invalid value for 'chunking_strategy': expected 'auto' or a server_vad object.",
-                          "chunking_strategy")
+            raise invalid(
+                "Invalid value for 'chunking_strategy': expected 'auto' or a server_vad object.",
+                "chunking_strategy",
+            )
         fields = {k: str(v) for k, v in decoded.items()}
     if not fields:
         return None
     if fields.get("type") != "server_vad":
-        raise invalid("Invalid value for 'chunking_strategy[type]': it must be 'server_vad'.",
-                      "chunking_strategy")
+        raise invalid(
+            "Invalid value for 'chunking_strategy[type]': it must be 'server_vad'.", "chunking_strategy"
+        )
     defaults = VadOptions(threshold=0.5, min_silence_duration_ms=200, speech_pad_ms=300)  # OpenAI's defaults
     threshold = _number(fields.get("threshold", str(defaults.threshold)), "chunking_strategy", 0, 1)
-    silence = _number(fields.get("silence_duration_ms", str(defaults.min_silence_duration_ms)),
-                      "chunking_strategy", 0, 60_000)
-    padding = _number(fields.get("prefix_padding_ms", str(defaults.speech_pad_ms)), "chunking_strategy", 0, 60_000)
-    return Chunking(VadOptions(threshold=threshold, min_silence_duration_ms=int(silence), speech_pad_ms=int(padding)))
+    silence = _number(
+        fields.get("silence_duration_ms", str(defaults.min_silence_duration_ms)),
+        "chunking_strategy",
+        0,
+        60_000,
+    )
+    padding = _number(
+        fields.get("prefix_padding_ms", str(defaults.speech_pad_ms)), "chunking_strategy", 0, 60_000
+    )
+    return Chunking(
+        VadOptions(threshold=threshold, min_silence_duration_ms=int(silence), speech_pad_ms=int(padding))
+    )
 
 
 async def parse_form(form: FormData, task: str) -> TranscriptionRequest:
     """Validate the multipart fields of a transcription (``task='transcribe'``) or translation."""
     upload = form.get("file")
     if upload is None:
-        raise APIError(400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter")
+        raise APIError(
+            400, "Missing required parameter: 'file'.", param="file", code="missing_required_parameter"
+        )
     if not isinstance(upload, UploadFile):
         raise invalid("'file' must be a file upload (multipart/form-data with a filename).", "file")
     model = (_text(form, "model") or "").strip()
     if not model:
-        raise APIError(400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter")
+        raise APIError(
+            400, "Missing required parameter: 'model'.", param="model", code="missing_required_parameter"
+        )
 
     allowed = RESPONSE_FORMATS if task == "transcribe" else TRANSLATION_FORMATS
     response_format = (_text(form, "response_format") or "json").strip() or "json"
     if response_format not in allowed:
         raise invalid(
             f"Invalid value for 'response_format': '{response_format}'. Supported values are: "
-            + ", ".join(f"'{f}'" for f in allowed) + ".",
+            + ", ".join(f"'{f}'" for f in allowed)
+            + ".",
             "response_format",
         )
     language_text = (_text(form, "language") or "").strip()
@@ -139,8 +158,10 @@ async def parse_form(form: FormData, task: str) -> TranscriptionRequest:
         chosen = _values(form, "timestamp_granularities")
         for value in chosen:
             if value not in GRANULARITIES:
-                raise invalid(f"Invalid value for 'timestamp_granularities': '{value}'. Use 'word' and/or "
-                              "'segment'.", "timestamp_granularities")
+                raise invalid(
+                    f"Invalid value for 'timestamp_granularities': '{value}'. Use 'word' and/or 'segment'.",
+                    "timestamp_granularities",
+                )
         granularities = tuple(dict.fromkeys(chosen)) or ("segment",)
         include = tuple(dict.fromkeys(_values(form, "include")))
         for value in include:
@@ -152,8 +173,9 @@ async def parse_form(form: FormData, task: str) -> TranscriptionRequest:
         stream = stream_text in _TRUE
         chunking = _chunking(form)
         if "logprobs" in include and response_format != "json" and not stream:
-            raise invalid("'include[]=logprobs' works only with response_format 'json' (or stream=true).",
-                          "include")
+            raise invalid(
+                "'include[]=logprobs' works only with response_format 'json' (or stream=true).", "include"
+            )
     audio = await upload.read()
     return TranscriptionRequest(
         task=task,

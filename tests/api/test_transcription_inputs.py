@@ -55,9 +55,27 @@ def _post(base_url: str, data: dict[str, str], files: dict | None = None) -> htt
 BAD_INPUTS = [  # (case, form fields, file part or None for the good clip, status, param)
     ("empty file", {"model": TINY}, {"file": ("a.wav", b"")}, 400, "file"),
     ("text file", {"model": TINY}, {"file": ("a.mp3", b"just some text, no audio here\n" * 20)}, 400, "file"),
-    ("random bytes", {"model": TINY}, {"file": ("upload", np.random.default_rng(1).bytes(30000))}, 400, "file"),
-    ("headerless pcm", {"model": TINY}, {"file": ("upload", (DATA / "goforward.raw").read_bytes())}, 400, "file"),
-    ("header-only wav", {"model": TINY}, {"file": ("a.wav", wav_bytes(np.zeros(0, np.float32)))}, 400, "file"),
+    (
+        "random bytes",
+        {"model": TINY},
+        {"file": ("upload", np.random.default_rng(1).bytes(30000))},
+        400,
+        "file",
+    ),
+    (
+        "headerless pcm",
+        {"model": TINY},
+        {"file": ("upload", (DATA / "goforward.raw").read_bytes())},
+        400,
+        "file",
+    ),
+    (
+        "header-only wav",
+        {"model": TINY},
+        {"file": ("a.wav", wav_bytes(np.zeros(0, np.float32)))},
+        400,
+        "file",
+    ),
     ("no file", {"model": TINY}, {"other": ("a.wav", b"x")}, 400, "file"),
     ("file as text field", {"model": TINY, "file": "hello"}, {"other": ("a.wav", b"x")}, 400, "file"),
     ("no model", {}, None, 400, "model"),
@@ -69,20 +87,38 @@ BAD_INPUTS = [  # (case, form fields, file part or None for the good clip, statu
     ("temperature too high", {"model": TINY, "temperature": "1.5"}, None, 400, "temperature"),
     ("temperature nan", {"model": TINY, "temperature": "nan"}, None, 400, "temperature"),
     ("response format", {"model": TINY, "response_format": "yaml"}, None, 400, "response_format"),
-    ("srt from the diarize model", {"model": "gpt-4o-transcribe-diarize", "response_format": "srt"}, None, 400,
-     "response_format"),
-    ("granularity", {"model": TINY, "timestamp_granularities[]": "char"}, None, 400, "timestamp_granularities"),
+    (
+        "srt from the diarize model",
+        {"model": "gpt-4o-transcribe-diarize", "response_format": "srt"},
+        None,
+        400,
+        "response_format",
+    ),
+    (
+        "granularity",
+        {"model": TINY, "timestamp_granularities[]": "char"},
+        None,
+        400,
+        "timestamp_granularities",
+    ),
     ("include", {"model": TINY, "include[]": "everything"}, None, 400, "include"),
     ("stream", {"model": TINY, "stream": "maybe"}, None, 400, "stream"),
     ("chunking type", {"model": TINY, "chunking_strategy[type]": "magic"}, None, 400, "chunking_strategy"),
-    ("chunking threshold", {"model": TINY, "chunking_strategy[type]": "server_vad",
-                            "chunking_strategy[threshold]": "2"}, None, 400, "chunking_strategy"),
+    (
+        "chunking threshold",
+        {"model": TINY, "chunking_strategy[type]": "server_vad", "chunking_strategy[threshold]": "2"},
+        None,
+        400,
+        "chunking_strategy",
+    ),
     ("chunking text", {"model": TINY, "chunking_strategy": "sometimes"}, None, 400, "chunking_strategy"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize("case,data,files,status,param", BAD_INPUTS, ids=[c[0] for c in BAD_INPUTS])
-def test_bad_input_table(base_url: str, case: str, data: dict, files: dict | None, status: int, param: str) -> None:
+def test_bad_input_table(
+    base_url: str, case: str, data: dict, files: dict | None, status: int, param: str
+) -> None:
     response = _post(base_url, data, files)
     assert response.status_code == status, response.text
     error = response.json()["error"]
@@ -104,7 +140,9 @@ def test_sdk_raises_typed_errors(client: openai.OpenAI) -> None:
 
 
 @pytest.fixture(scope="module")
-def limited(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, server_logs: Path) -> Iterator[RunningServer]:
+def limited(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, server_logs: Path
+) -> Iterator[RunningServer]:
     """A server with small limits, batching from 10 s, and its own TMPDIR to watch for leftovers."""
     from tests.conftest import EXTERNAL_URL
     from tests.support.server import start_server
@@ -112,10 +150,16 @@ def limited(tmp_path_factory: pytest.TempPathFactory, models_dir: Path, server_l
     if EXTERNAL_URL:
         pytest.skip("needs a local server with custom settings")
     tmp = tmp_path_factory.mktemp("server-tmp")
-    server = start_server(server_logs, models_dir, env={
-        "EARSHOT_MAX_AUDIO_SECONDS": "26", "EARSHOT_MAX_UPLOAD_BYTES": "200000",
-        "EARSHOT_BATCHED_MIN_SECONDS": "10", "TMPDIR": str(tmp),
-    })  # fmt: skip
+    server = start_server(
+        server_logs,
+        models_dir,
+        env={
+            "EARSHOT_MAX_AUDIO_SECONDS": "26",
+            "EARSHOT_MAX_UPLOAD_BYTES": "200000",
+            "EARSHOT_BATCHED_MIN_SECONDS": "10",
+            "TMPDIR": str(tmp),
+        },
+    )
     server.tmp = tmp  # type: ignore[attr-defined]
     yield server
     server.stop()
@@ -125,7 +169,9 @@ def test_audio_longer_than_the_limit_is_400(limited: RunningServer) -> None:
     silence = wav_bytes(np.zeros(16000 * 30, np.float32))  # 960 kB: under the body limit, over 26 s
     response = _post(limited.base_url, {"model": TINY}, {"file": ("long.wav", silence)})
     assert response.status_code == 400
-    assert response.json()["error"]["code"] == "audio_too_long" and response.json()["error"]["param"] == "file"
+    assert (
+        response.json()["error"]["code"] == "audio_too_long" and response.json()["error"]["param"] == "file"
+    )
 
 
 def test_upload_over_the_limit_is_413(limited: RunningServer) -> None:
@@ -135,8 +181,9 @@ def test_upload_over_the_limit_is_413(limited: RunningServer) -> None:
 
 def test_long_audio_uses_the_batched_pipeline_with_readable_segments(limited: RunningServer) -> None:
     story = wav_bytes(np.concatenate([read_samples(p) for p in sorted(LIBRIVOX.glob("*.wav"))]))
-    response = _post(limited.base_url, {"model": TINY, "response_format": "verbose_json"},
-                     {"file": ("story.wav", story)})  # fmt: skip
+    response = _post(
+        limited.base_url, {"model": TINY, "response_format": "verbose_json"}, {"file": ("story.wav", story)}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert "batched=True" in limited.log()

@@ -15,8 +15,36 @@ from tests.support.wer import normalize
 pytestmark = pytest.mark.slow
 
 FOREIGN = Path(__file__).resolve().parents[1] / "data" / "foreign"
-ENGLISH = {"good", "morning", "i", "and", "the", "is", "today", "my", "with", "in", "to", "live", "going", "friends"}
-SOURCE_ONLY = {"guten", "morgen", "ich", "und", "heute", "buenos", "días", "dias", "vivo", "hoy", "amigos", "con"}
+ENGLISH = {
+    "good",
+    "morning",
+    "i",
+    "and",
+    "the",
+    "is",
+    "today",
+    "my",
+    "with",
+    "in",
+    "to",
+    "live",
+    "going",
+    "friends",
+}
+SOURCE_ONLY = {
+    "guten",
+    "morgen",
+    "ich",
+    "und",
+    "heute",
+    "buenos",
+    "días",
+    "dias",
+    "vivo",
+    "hoy",
+    "amigos",
+    "con",
+}
 
 
 def _translate(client: openai.OpenAI, **kw: object) -> object:

@@ -40,7 +40,9 @@ def encode(samples: np.ndarray, container: str, codec: str, rate: int = 16000, i
     buffer = io.BytesIO()
     with av.open(buffer, "w", format=container) as out:
         stream = out.add_stream(codec, rate=rate, layout="mono")
-        frame = av.AudioFrame.from_ndarray(samples.astype(np.float32).reshape(1, -1), format="flt", layout="mono")
+        frame = av.AudioFrame.from_ndarray(
+            samples.astype(np.float32).reshape(1, -1), format="flt", layout="mono"
+        )
         frame.sample_rate = in_rate
         fmt = stream.codec_context.format.name if stream.codec_context.format else "s16"
         resampler = av.AudioResampler(format=fmt, layout="mono", rate=rate)

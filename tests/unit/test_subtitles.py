@@ -16,10 +16,18 @@ from server.subtitles import vtt as to_vtt
 def _segment(words: list[tuple[str, float, float]], with_words: bool = True) -> Segment:
     text = "".join(w for w, _, _ in words)
     return Segment(
-        id=0, seek=0, start=words[0][1], end=words[-1][2], text=text, tokens=(), temperature=0.0, avg_logprob=-0.1,
-        compression_ratio=1.2, no_speech_prob=0.01,
+        id=0,
+        seek=0,
+        start=words[0][1],
+        end=words[-1][2],
+        text=text,
+        tokens=(),
+        temperature=0.0,
+        avg_logprob=-0.1,
+        compression_ratio=1.2,
+        no_speech_prob=0.01,
         words=tuple(Word(w, s, e, 0.9) for w, s, e in words) if with_words else None,
-    )  # fmt: skip
+    )
 
 
 def _long_segment(n: int = 60, step: float = 0.4) -> Segment:
@@ -46,13 +54,19 @@ def test_times_are_monotonic_and_inside_the_duration() -> None:
 
 
 def test_word_pieces_stay_together() -> None:
-    pieces = [(" not", 0.0, 0.2), (" an", 0.2, 0.3), (" ill", 0.3, 3.6), ("-disposed", 3.6, 7.5), (" man.", 7.5, 8)]
+    pieces = [
+        (" not", 0.0, 0.2),
+        (" an", 0.2, 0.3),
+        (" ill", 0.3, 3.6),
+        ("-disposed", 3.6, 7.5),
+        (" man.", 7.5, 8),
+    ]
     result = cues([_segment(pieces)])
     assert "ill-disposed" in " ".join(" ".join(c.lines) for c in result)
 
 
 def test_prefers_breaking_after_punctuation() -> None:
-    text = "This opening clause runs on for quite a while, then the rest of the sentence continues onward to the end."
+    text = "This opening clause runs on for quite a while, then the rest of the sentence goes on to the end."
     words = [(" " + w, i * 0.3, i * 0.3 + 0.25) for i, w in enumerate(text.split())]
     first = cues([_segment(words)])[0]
     assert " ".join(first.lines) == "This opening clause runs on for quite a while,"

@@ -53,7 +53,13 @@ def test_decode_stops_early_past_the_limit() -> None:
 
 def test_languages() -> None:
     assert [normalize_language(x) for x in ("en", "DE", "pt-BR", "zh_TW", "french", "haw")] == [
-        "en", "de", "pt", "zh", "fr", "haw"]  # fmt: skip
+        "en",
+        "de",
+        "pt",
+        "zh",
+        "fr",
+        "haw",
+    ]
     assert language_name("en") == "english" and language_name("yue") == "cantonese"
     with pytest.raises(InvalidOptionError) as caught:
         normalize_language("xx")
@@ -75,14 +81,33 @@ def test_split_by_words_rebuilds_sentences_and_divides_tokens() -> None:
     tokenizer = _tokenizer()
     text = " He was not an ill-disposed young man. Unless to be rather cold. Then more words follow"
     tokens = tuple(tokenizer.encode(text))
-    pieces = [" He", " was", " not", " an", " ill-disposed", " young", " man.", " Unless", " to", " be", " rather",
-              " cold.", " Then", " more", " words", " follow"]  # fmt: skip
+    pieces = [
+        " He",
+        " was",
+        " not",
+        " an",
+        " ill-disposed",
+        " young",
+        " man.",
+        " Unless",
+        " to",
+        " be",
+        " rather",
+        " cold.",
+        " Then",
+        " more",
+        " words",
+        " follow",
+    ]
     words = tuple(Word(w, i * 0.5, i * 0.5 + 0.4, 0.9) for i, w in enumerate(pieces))
     words = words[:12] + tuple(Word(w.word, w.start + 2, w.end + 2, 0.9) for w in words[12:])  # a 2 s pause
     segment = Segment(0, 0, 0.0, 10.0, text, tokens, 0.0, -0.2, 1.3, 0.01, words)
     parts = split_by_words(segment, tokenizer)
-    assert [p.text for p in parts] == [" He was not an ill-disposed young man.", " Unless to be rather cold.",
-                                       " Then more words follow"]  # fmt: skip
+    assert [p.text for p in parts] == [
+        " He was not an ill-disposed young man.",
+        " Unless to be rather cold.",
+        " Then more words follow",
+    ]
     assert sum((p.tokens for p in parts), ()) == tokens
     assert [tokenizer.decode(list(p.tokens)) for p in parts] == [p.text for p in parts]
     assert parts[1].start == 3.5 and parts[2].start == 8.0
@@ -98,4 +123,6 @@ def test_logprob_tokens_carry_their_utf8_bytes() -> None:
     assert logprobs is not None and not sink
     assert b"".join(bytes(lp.bytes) for lp in logprobs).decode() == " café"
     assert all(abs(lp.logprob - np.log(0.5)) < 1e-9 for lp in logprobs)
-    assert take_logprobs(deque([(1, 0.5)]), [2], tokenizer.tokenizer) is None  # a mismatched record is dropped
+    assert (
+        take_logprobs(deque([(1, 0.5)]), [2], tokenizer.tokenizer) is None
+    )  # a mismatched record is dropped

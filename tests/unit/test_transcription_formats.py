@@ -20,9 +20,19 @@ INFO = TranscriptionInfo("de", 0.98, 12.3, 11.0, "transcribe", False, prompt_tok
 
 def _seg(i: int, text: str) -> Segment:
     return Segment(
-        i, 0, i * 2.0, i * 2.0 + 1.5, text, (50364, 100 + i, 50439), 0.0, -0.2, 1.1, 0.02,
-        (Word(text, i * 2.0, i * 2.0 + 1.5, 0.9),), (TokenLogprob(text, -0.1, tuple(text.encode())),),
-    )  # fmt: skip
+        i,
+        0,
+        i * 2.0,
+        i * 2.0 + 1.5,
+        text,
+        (50364, 100 + i, 50439),
+        0.0,
+        -0.2,
+        1.1,
+        0.02,
+        (Word(text, i * 2.0, i * 2.0 + 1.5, 0.9),),
+        (TokenLogprob(text, -0.1, tuple(text.encode())),),
+    )
 
 
 SEGMENTS = [_seg(0, " Hallo Welt."), _seg(1, " Wie geht's?")]
@@ -41,8 +51,18 @@ def test_json_and_verbose_json_shapes() -> None:
     assert [lp["token"] for lp in with_lp["logprobs"]] == [" Hallo Welt.", " Wie geht's?"]
     verbose = formats.render("verbose_json", Transcript(INFO, SEGMENTS, ("word", "segment"))).body
     assert verbose["language"] == "german" and verbose["task"] == "transcribe" and verbose["duration"] == 12.3
-    assert set(verbose["segments"][0]) == {"id", "seek", "start", "end", "text", "tokens", "temperature",
-                                           "avg_logprob", "compression_ratio", "no_speech_prob"}  # fmt: skip
+    assert set(verbose["segments"][0]) == {
+        "id",
+        "seek",
+        "start",
+        "end",
+        "text",
+        "tokens",
+        "temperature",
+        "avg_logprob",
+        "compression_ratio",
+        "no_speech_prob",
+    }
     assert verbose["words"][0] == {"word": "Hallo Welt.", "start": 0.0, "end": 1.5}
     assert "words" not in formats.render("verbose_json", Transcript(INFO, SEGMENTS)).body
 

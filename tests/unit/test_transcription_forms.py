@@ -23,27 +23,47 @@ def _parse(fields: list[tuple[str, str]], task: str = "transcribe", file: bool =
 def test_defaults() -> None:
     req = _parse([("model", "whisper-1")])
     assert (req.response_format, req.temperature, req.granularities, req.include, req.stream) == (
-        "json", 0.0, ("segment",), (), False)  # fmt: skip
+        "json",
+        0.0,
+        ("segment",),
+        (),
+        False,
+    )
     assert req.language is None and req.prompt is None and req.chunking is None and req.audio == b"RIFF"
 
 
 def test_bracketed_arrays_plain_arrays_and_chunking_object() -> None:
-    req = _parse([
-        ("model", "m"), ("timestamp_granularities[]", "word"), ("timestamp_granularities", "segment"),
-        ("include[]", "logprobs"), ("stream", "true"), ("chunking_strategy[type]", "server_vad"),
-        ("chunking_strategy[threshold]", "0.3"), ("chunking_strategy[silence_duration_ms]", "700"),
-        ("language", "EN-us"), ("temperature", "0.2"), ("prompt", "  Names: Dashwood. "), ("unknown[x]", "1"),
-    ])  # fmt: skip
+    req = _parse(
+        [
+            ("model", "m"),
+            ("timestamp_granularities[]", "word"),
+            ("timestamp_granularities", "segment"),
+            ("include[]", "logprobs"),
+            ("stream", "true"),
+            ("chunking_strategy[type]", "server_vad"),
+            ("chunking_strategy[threshold]", "0.3"),
+            ("chunking_strategy[silence_duration_ms]", "700"),
+            ("language", "EN-us"),
+            ("temperature", "0.2"),
+            ("prompt", "  Names: Dashwood. "),
+            ("unknown[x]", "1"),
+        ]
+    )
     assert req.granularities == ("word", "segment") and req.include == ("logprobs",) and req.stream
     assert req.chunking is not None and req.chunking.vad is not None
-    assert (req.chunking.vad.threshold, req.chunking.vad.min_silence_duration_ms, req.chunking.vad.speech_pad_ms) == (
-        0.3, 700, 300)  # fmt: skip
+    assert (
+        req.chunking.vad.threshold,
+        req.chunking.vad.min_silence_duration_ms,
+        req.chunking.vad.speech_pad_ms,
+    ) == (0.3, 700, 300)
     assert req.language == "en" and req.temperature == 0.2 and req.prompt == "Names: Dashwood."
 
 
 def test_chunking_auto_and_json() -> None:
     assert _parse([("model", "m"), ("chunking_strategy", "auto")]).chunking.vad is None
-    chunking = _parse([("model", "m"), ("chunking_strategy", '{"type":"server_vad","prefix_padding_ms":100}')]).chunking
+    chunking = _parse(
+        [("model", "m"), ("chunking_strategy", '{"type":"server_vad","prefix_padding_ms":100}')]
+    ).chunking
     assert chunking.vad.speech_pad_ms == 100
 
 

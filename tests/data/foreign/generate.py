@@ -1,6 +1,6 @@
 """Regenerate the non-English test speech (needs Debian's espeak-ng; the outputs are vendored).
 
-    apt-get install espeak-ng && python tests/data/foreign/generate.py
+apt-get install espeak-ng && python tests/data/foreign/generate.py
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 SENTENCES = {
     "de": "Guten Morgen. Ich heiße Anna und ich wohne in Berlin. Heute ist das Wetter sehr schön, "
     "und ich gehe in den Park.",
-    "es": "Buenos días. Me llamo Carlos y vivo en Madrid. Hoy hace buen tiempo y voy a la playa con mis amigos.",
+    "es": "Buenos días. Me llamo Carlos y vivo en Madrid. "
+    "Hoy hace buen tiempo y voy a la playa con mis amigos.",
 }
 
 
