@@ -84,6 +84,7 @@ class _Guard:
         self.gone = asyncio.Event()
         self.started = False
         self.complete = False
+        self.answered = False
         self.reason: str | None = None
 
     async def app_receive(self) -> Message:
@@ -100,6 +101,8 @@ class _Guard:
         return message
 
     async def app_send(self, message: Message) -> None:
+        if self.answered:  # the timeout answer went out; the cancelled handler has nothing more to say
+            return
         if message["type"] == "http.response.start":
             self.started = True
         elif message["type"] == "http.response.body" and not message.get("more_body", False):
@@ -113,7 +116,7 @@ class _Guard:
             message = await self.receive()
             if message["type"] == "http.disconnect":
                 self.gone.set()
-        if not self.complete and not handler.done():
+        if not self.complete and not handler.done() and self.reason is None:  # cancel once only
             self.reason = "client disconnected"
             handler.cancel()
 
@@ -126,14 +129,13 @@ class _Guard:
             if not done:
                 self.reason = "timeout"
                 handler.cancel()
+                await self._timed_out()  # answer now; the handler may take a moment to stop its engine
             try:
                 await handler
             except asyncio.CancelledError:
                 if self.reason is None:  # cancelled from outside (server stopping): not ours to swallow
                     raise
                 self._cancelled(time.perf_counter() - started)
-                if self.reason == "timeout":
-                    await self._timed_out()
             except Exception:
                 if not self.gone.is_set():
                     raise
@@ -152,8 +154,15 @@ class _Guard:
             self.owner.counts.request_cancelled(self.reason)
 
     async def _timed_out(self) -> None:
+        """Send the timeout error, unless the response already started (then the stream is cut short)."""
         assert self.owner.timeout is not None
         if self.started:
-            raise RuntimeError("request timed out after the response started; closing the connection")
+            logger.warning("%s timed out after its response started: cut short", self.scope.get("path"))
+            self.answered = True
+            return
+        self.answered = self.complete = True
         error = RequestTimeout(self.owner.timeout, uploading=not self.body_read.is_set())
-        await error.response()(self.scope, self.app_receive, self.send)
+        await error.response()(self.scope, self._no_receive, self.send)
+
+    async def _no_receive(self) -> Message:
+        return {"type": "http.disconnect"}
