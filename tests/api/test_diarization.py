@@ -83,6 +83,9 @@ def test_json_and_text_with_the_diarize_model(client: openai.OpenAI, audio: byte
     assert "hearts" in text.lower() and text.endswith("\n")
     as_json = client.audio.transcriptions.create(model=DIARIZE, file=("cards.wav", clip))
     assert as_json.text == text.strip()
+    events = list(client.audio.transcriptions.create(model=DIARIZE, file=("cards.wav", clip), stream=True))
+    assert {e.type for e in events} == {"transcript.text.delta", "transcript.text.done"}  # no segment events
+    assert all(e.segment_id == "seg_000" for e in events[:-1]) and events[-1].text == as_json.text
     plain = client.audio.transcriptions.create(
         model=TINY, file=("talk.wav", audio), response_format="diarized_json"
     )
