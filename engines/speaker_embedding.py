@@ -10,6 +10,7 @@ network matches ``VoiceEncoder.forward`` (last layer's final hidden state -> lin
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,7 @@ class SpeakerEncoder:
 
         # The recurrent matmuls are small: one BLAS thread is ~10x cheaper than OpenBLAS's spinning pool.
         self._blas = ThreadpoolController()
+        self._lock = threading.Lock()  # the BLAS limit is process-wide: one embedding batch at a time
         self.layers = []
         for i in range(3):
             w_ih = weights[f"lstm_weight_ih_l{i}"]
@@ -122,7 +124,7 @@ class SpeakerEncoder:
 
     def embed(self, mels: np.ndarray) -> np.ndarray:
         """Embed a batch of equal-length mel windows ``(B, T, 40)`` -> ``(B, 256)``, L2-normalised."""
-        with self._blas.limit(limits=1, user_api="blas"):
+        with self._lock, self._blas.limit(limits=1, user_api="blas"):
             return self._embed(np.asarray(mels, dtype=np.float32))
 
     def _embed(self, x: np.ndarray) -> np.ndarray:
