@@ -1,0 +1,79 @@
+"""Alternating A/B timing, statistics and progress lines on stderr."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+_START = time.monotonic()
+
+
+def progress(message: str) -> None:
+    """One progress line on stderr, with the time since the bench started."""
+    print(f"[{time.monotonic() - _START:6.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation; nan for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q / 100.0
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+@dataclass
+class Pairs:
+    """Timings of the raw call (A) and the HTTP call (B), taken alternately."""
+
+    name: str
+    raw: list[float] = field(default_factory=list)
+    http: list[float] = field(default_factory=list)
+    raw_out: list[Any] = field(default_factory=list)
+    http_out: list[Any] = field(default_factory=list)
+
+    @property
+    def raw_median(self) -> float:
+        """Median raw time (s)."""
+        return statistics.median(self.raw)
+
+    @property
+    def http_median(self) -> float:
+        """Median server time (s)."""
+        return statistics.median(self.http)
+
+    @property
+    def ratio(self) -> float:
+        """Median server time / median raw time."""
+        return self.http_median / self.raw_median
+
+
+Timed = Callable[[], tuple[float, Any]]  # returns (seconds, output)
+
+
+def alternate(name: str, raw: Timed, http: Timed, pairs: int, warmup: int = 1) -> Pairs:
+    """A B A B ...: ``warmup`` untimed pairs, then ``pairs`` timed ones (order flips every pair)."""
+    for i in range(warmup):
+        progress(f"{name}: warm-up {i + 1}/{warmup}")
+        raw()
+        http()
+    result = Pairs(name)
+    for i in range(pairs):
+        # Flip who goes first so a slow drift of the machine's load favours neither side.
+        order = ((raw, result.raw, result.raw_out), (http, result.http, result.http_out))
+        for fn, times, outs in order if i % 2 == 0 else order[::-1]:
+            seconds, out = fn()
+            times.append(seconds)
+            outs.append(out)
+        progress(f"{name}: pair {i + 1}/{pairs}  raw {result.raw[-1]:.3f} s  server {result.http[-1]:.3f} s")
+    progress(
+        f"{name}: median raw {result.raw_median:.3f} s, server {result.http_median:.3f} s, "
+        f"ratio {result.ratio:.3f}"
+    )
+    return result
