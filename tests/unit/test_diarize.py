@@ -115,6 +115,9 @@ def test_assign_words_groups_by_speaker_and_pause() -> None:
         ("B", "Hi, how are you?", 2.5, 3.9),
         ("A", "Fine.", 5.3, 5.8),
     ]
+    # A first word stretched back over the pause (whisper does that) goes by its second half.
+    stretched = assign_words([Word(" Bye.", 0.2, 0.9, 0.9), Word(" Hi.", 1.0, 2.8, 0.9)], TURNS)
+    assert [(s.speaker, s.text) for s in stretched] == [("A", "Bye."), ("B", "Hi.")]
     # A long pause splits one speaker's words; no turns at all means one default speaker.
     split = assign_words([Word(" a", 0.0, 0.2, 1.0), Word(" b", 5.0, 5.2, 1.0)], [], max_gap=2.0)
     assert [(s.speaker, s.text) for s in split] == [("A", "a"), ("A", "b")]
