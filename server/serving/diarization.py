@@ -24,7 +24,6 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from engines.decode import decode_audio
 from engines.diarize import DiarizationOptions, DiarizedSegment, Diarizer, SegmentBuilder, SpeakerTurn
 from engines.registry import ModelRegistry
 from engines.types import Segment, TranscriptionInfo
@@ -165,7 +164,7 @@ def _run(
 
 async def handle(request: Request, req: TranscriptionRequest, diarize: speakers.DiarizeRequest) -> Response:
     """Serve one diarized transcription (``req`` and ``diarize`` already validated)."""
-    from server.serving.transcription import engine_options  # the plain path's option mapping
+    from server.serving.transcription import _decode, engine_options  # the plain path's helpers
 
     settings: Settings = request.app.state.settings
     registry: ModelRegistry = request.app.state.registry
@@ -179,10 +178,17 @@ async def handle(request: Request, req: TranscriptionRequest, diarize: speakers.
             code="unsupported_value",
         )
     options = replace(engine_options(req, settings), word_timestamps=True)
-    references = await run_in_threadpool(speakers.decode_references, diarize)
-    audio = await run_in_threadpool(decode_audio, req.audio, settings.max_audio_seconds)
-    seconds = audio.shape[0] / 16000
-    speakers.check_length(diarize, req, seconds)
+    references = await run_in_threadpool(speakers.decode_references, diarize)  # small: before the queue
+    stack = AsyncExitStack()
+    # As on the plain path, the slot comes first: it bounds concurrent decoding too.
+    await stack.enter_async_context(request.app.state.admission.slot(spec.id))
+    try:
+        audio = await _decode(req.audio, settings.max_audio_seconds)
+        seconds = audio.shape[0] / 16000
+        speakers.check_length(diarize, req, seconds)
+    except BaseException:
+        await stack.aclose()
+        raise
     req = replace(req, audio=b"")
     logger.info(
         "diarize: model=%s format=%s %.2f s of audio, %d known speaker(s)",
@@ -191,9 +197,6 @@ async def handle(request: Request, req: TranscriptionRequest, diarize: speakers.
         seconds,
         len(references),
     )
-
-    stack = AsyncExitStack()
-    await stack.enter_async_context(request.app.state.admission.slot(spec.id))
     started = time.perf_counter()
 
     def observe() -> None:
