@@ -24,7 +24,7 @@ from server.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-MULTIPART_OVERHEAD = 1 << 20  # form fields and boundaries around a maximum-size file
+MULTIPART_OVERHEAD = 4 << 20  # form fields (e.g. four known-speaker data URLs) around a maximum-size file
 
 
 @dataclass
