@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from engines.decode import SAMPLE_RATE
+from engines.encoder_memo import EncoderMemo
 from engines.errors import InvalidOptionError
 from engines.logprobs import AlignRecorder, take_logprobs
 from engines.segments import convert, is_no_speech, split_by_words
@@ -36,9 +37,13 @@ class WhisperEngine:
         self.english_only = english_only
         self.runtime = runtime
         self._recorder: AlignRecorder | None = None
+        self._memo: EncoderMemo | None = None
         if model is not None and hasattr(model, "model"):
             self._recorder = AlignRecorder(model.model)
             model.model = self._recorder
+        if model is not None and hasattr(model, "encode"):
+            self._memo = EncoderMemo(model.encode)  # language detection's encoding is reused
+            model.encode = self._memo
 
     @classmethod
     def load(cls, model_dir: Path, runtime: RuntimeOptions, english_only: bool = False) -> WhisperEngine:
@@ -79,6 +84,8 @@ class WhisperEngine:
         from faster_whisper.vad import VadOptions
 
         self.check(options)
+        if self._memo is not None:
+            self._memo.clear()
         duration = audio.shape[0] / SAMPLE_RATE
         batched = (
             options.vad is not None
@@ -173,6 +180,8 @@ class WhisperEngine:
         finally:
             if sink is not None and self._recorder is not None:
                 self._recorder.stop()
+            if self._memo is not None:
+                self._memo.clear()
 
     def close(self) -> None:
         """Drop the CTranslate2 model so its memory can be released."""
@@ -186,3 +195,4 @@ class WhisperEngine:
                 logger.debug("unload_model failed", exc_info=True)
         self.model = None
         self._recorder = None
+        self._memo = None

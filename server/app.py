@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from engines.device import limit_spin_waits
 from engines.manifest import builtin_manifest_path, load_manifests
 from engines.registry import ModelRegistry
 from server.access import AccessMiddleware
@@ -78,6 +79,7 @@ def _start_up(settings: Settings, registry: ModelRegistry, readiness: Readiness)
 
 def create_app(settings: Settings) -> FastAPI:
     """Build the Earshot application for these settings."""
+    limit_spin_waits()  # before the first import of ctranslate2 (libgomp reads it once)
     registry = build_registry(settings)
     readiness = Readiness()
     _preload_ids(settings, registry)  # unknown preload names fail at start, not later
