@@ -82,11 +82,11 @@ def test_upload_filename_is_never_used_as_a_path(base_url: str) -> None:
         response = httpx.post(
             f"{base_url}/v1/audio/transcriptions",
             files={"file": (name, data)},
-            data={"model": MODEL},
+            data={"model": "whisper-tiny.en"},
             timeout=60,
         )
         assert response.status_code == 200, (name, response.text)
-        assert "disposed" in words(response.json()["text"])
+        assert "young" in words(response.json()["text"])
 
 
 # -- speech --------------------------------------------------------------------------------------

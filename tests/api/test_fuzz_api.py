@@ -9,7 +9,7 @@ from __future__ import annotations
 from tests.support.fuzz import fuzz, operations
 from tests.support.probe import speech_wav
 
-CASES_PER_OPERATION = 8
+CASES_PER_OPERATION = 6
 
 
 def test_schema_lists_every_endpoint(base_url: str) -> None:
@@ -20,6 +20,6 @@ def test_schema_lists_every_endpoint(base_url: str) -> None:
 
 def test_fuzz_every_operation(base_url: str) -> None:
     report = fuzz(base_url, CASES_PER_OPERATION, seed=1, audio=speech_wav()[: 44 + 16000 * 2 * 2])
-    assert report.total >= 40, report.summary()
-    assert report.statuses[200] >= 5, report.summary()  # valid requests ran, not only rejections
+    assert report.total >= 30, report.summary()
+    assert report.statuses[200] >= 4, report.summary()  # valid requests ran, not only rejections
     assert not report.failures, report.summary()
