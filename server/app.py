@@ -18,6 +18,7 @@ from server.access import AccessMiddleware
 from server.admission import Admission
 from server.cancellation import CancellationMiddleware
 from server.errors import install_error_handlers
+from server.housekeeping import IdleTrimmer
 from server.metrics import Metrics
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
 from server.routes import health, metrics, models, playground, speech, transcriptions, voices
@@ -88,9 +89,11 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         task = asyncio.get_running_loop().run_in_executor(None, _start_up, settings, registry, readiness)
         registry.start_reaper()
+        trimmer = asyncio.create_task(IdleTrimmer(app.state.admission).run())
         try:
             yield
         finally:
+            trimmer.cancel()
             await asyncio.wait_for(asyncio.shield(task), timeout=None)
             registry.close()
 
