@@ -16,6 +16,7 @@ from starlette.datastructures import FormData, UploadFile
 from engines.languages import normalize_language
 from engines.types import VadOptions
 from server.errors import APIError, invalid
+from server.middleware import BodyTooLarge
 from server.protocol.transcriptions import (
     GRANULARITIES,
     INCLUDES,
@@ -120,8 +121,12 @@ def _chunking(form: FormData) -> Chunking | None:
     )
 
 
-async def parse_form(form: FormData, task: str) -> TranscriptionRequest:
-    """Validate the multipart fields of a transcription (``task='transcribe'``) or translation."""
+async def parse_form(form: FormData, task: str, max_file_bytes: int) -> TranscriptionRequest:
+    """Validate the multipart fields of a transcription (``task='transcribe'``) or translation.
+
+    The body limit (server/middleware.py) leaves room for form fields; the file itself may hold at
+    most ``max_file_bytes`` (413, like a body over the limit).
+    """
     upload = form.get("file")
     if upload is None:
         raise APIError(
@@ -176,6 +181,8 @@ async def parse_form(form: FormData, task: str) -> TranscriptionRequest:
             raise invalid(
                 "'include[]=logprobs' works only with response_format 'json' (or stream=true).", "include"
             )
+    if upload.size is not None and upload.size > max_file_bytes:
+        raise BodyTooLarge(max_file_bytes)
     audio = await upload.read()
     return TranscriptionRequest(
         task=task,

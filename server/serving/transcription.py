@@ -93,7 +93,7 @@ async def handle(request: Request, task: str) -> Response:
     settings: Settings = request.app.state.settings
     registry: ModelRegistry = request.app.state.registry
     async with request.form(max_files=4, max_fields=256, max_part_size=speakers.MAX_FIELD_BYTES) as form:
-        req = await parse_form(form, task)
+        req = await parse_form(form, task, settings.max_upload_bytes)
         diarize = speakers.parse(form, req)
     if diarize is not None:  # gpt-4o-transcribe-diarize or diarized_json: see server/serving/diarization.py
         return await diarization.handle(request, req, diarize)

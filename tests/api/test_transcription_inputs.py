@@ -155,7 +155,7 @@ def limited(
         models_dir,
         env={
             "EARSHOT_MAX_AUDIO_SECONDS": "26",
-            "EARSHOT_MAX_UPLOAD_BYTES": "200000",
+            "EARSHOT_MAX_UPLOAD_BYTES": "1500000",
             "EARSHOT_BATCHED_MIN_SECONDS": "10",
             "TMPDIR": str(tmp),
         },
