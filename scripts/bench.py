@@ -35,7 +35,7 @@ from benchlib.memory import memory  # noqa: E402
 from benchlib.report import write_markdown, write_plot  # noqa: E402
 from benchlib.results import Results  # noqa: E402
 from benchlib.speech import speech  # noqa: E402
-from benchlib.timing import progress  # noqa: E402
+from benchlib.timing import progress, watch_server  # noqa: E402
 from benchlib.transcription import long, short, short_tiny  # noqa: E402
 
 from engines.device import available_cores, default_cpu_threads  # noqa: E402
@@ -135,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         if need_server:
             progress(f"starting the server (models in {args.models_dir})")
             server = start_server(log_dir, args.models_dir)
+            watch_server(server.process.pid)
             client = Client(server.base_url)
             try:
                 # One raw model at a time, like the server when one model is in use: a second
@@ -164,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
                     levels = [int(x) for x in args.levels.split(",")]
                     concurrency(results, server.base_url, levels, args.requests)
             finally:
+                watch_server(None)
                 client.close()
                 server.stop()
         if "memory" in args.workloads:

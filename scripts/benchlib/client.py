@@ -68,10 +68,10 @@ class Client:
         return {k: bool(v["loaded"]) for k, v in models.items()}
 
 
-def rss_mb(pid: int) -> float:
-    """Resident set size of a process in MB (VmRSS)."""
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB: ``VmRSS`` (all), ``RssAnon`` (private heap) or ``RssFile``."""
     status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.M)
+    match = re.search(rf"^{field}:\s+(\d+) kB", status, re.M)
     if match is None:
-        raise RuntimeError(f"no VmRSS for pid {pid}")
+        raise RuntimeError(f"no {field} for pid {pid}")
     return int(match.group(1)) / 1024.0

@@ -14,10 +14,15 @@ from tests.support.server import start_server
 IDLE_TTL = 8.0
 
 
-def _settle(pid: int, seconds: float = 1.5) -> float:
+def _rss(pid: int) -> tuple[float, float]:
+    """(RSS, anonymous RSS) in MB."""
+    return rss_mb(pid), rss_mb(pid, "RssAnon")
+
+
+def _settle(pid: int, seconds: float = 1.5) -> tuple[float, float]:
     """RSS after a short pause (lets in-flight frees and the reaper finish)."""
     time.sleep(seconds)
-    return rss_mb(pid)
+    return _rss(pid)
 
 
 def memory(results: Results, log_dir: Path, models_dir: Path, timeout: float = 90.0) -> None:
@@ -28,14 +33,14 @@ def memory(results: Results, log_dir: Path, models_dir: Path, timeout: float = 9
     try:
         pid = server.process.pid
         client.health()
-        mem.stages.append(("idle, no model loaded", _settle(pid)))
+        mem.stages.append(("idle, no model loaded", *_settle(pid)))
         ten, _ = short_clips()
         wav = ten.wav
         for model in ("whisper-base", "whisper-tiny.en"):
             client.transcribe(wav, {"model": model})
-            mem.stages.append((f"after a transcription with {model}", rss_mb(pid)))
+            mem.stages.append((f"after a transcription with {model}", *_rss(pid)))
         client.speech(SHORT_SPEECH_TEXT, "mp3")
-        mem.stages.append(("after a speech request (piper)", rss_mb(pid)))
+        mem.stages.append(("after a speech request (piper)", *_rss(pid)))
         loaded = client.loaded()
         progress(f"memory: loaded {sorted(k for k, v in loaded.items() if v)}; waiting for the idle unload")
         started = time.monotonic()
@@ -44,12 +49,12 @@ def memory(results: Results, log_dir: Path, models_dir: Path, timeout: float = 9
                 raise RuntimeError(f"models still loaded after {timeout:.0f} s: {client.loaded()}")
             time.sleep(0.25)
         mem.unload_seconds = time.monotonic() - started
-        mem.stages.append(("after the idle unload", _settle(pid)))
+        mem.stages.append(("after the idle unload", *_settle(pid)))
     finally:
         client.close()
         server.stop()
-    for stage, mb in mem.stages:
-        progress(f"memory: {stage}: {mb:.0f} MB")
+    for stage, mb, anon in mem.stages:
+        progress(f"memory: {stage}: {mb:.0f} MB (anonymous {anon:.0f} MB)")
     results.memory = mem
     idle, after = mem.stages[0][1], mem.stages[-1][1]
     results.rows.append(

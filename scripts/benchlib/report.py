@@ -14,14 +14,15 @@ def _ratio(value: float | None) -> str:
 
 
 def main_table(results: Results) -> list[str]:
-    """Workload | raw | server | ratio | target | result."""
+    """Workload | raw | server | ratio | CPU ratio | target | result."""
     lines = [
-        "| workload | raw engine | server | server / raw | target | result |",
-        "|---|---|---|---|---|---|",
+        "| workload | raw engine | server | server / raw | CPU-s server / raw | target | result |",
+        "|---|---|---|---|---|---|---|",
     ]
     for r in results.rows:
         lines.append(
-            f"| {r.workload} | {r.raw} | {r.server} | {_ratio(r.ratio)} | {r.target} | {r.verdict} |"
+            f"| {r.workload} | {r.raw} | {r.server} | {_ratio(r.ratio)} | {_ratio(r.cpu_ratio)} | {r.target} "
+            f"| {r.verdict} |"
         )
     return lines
 
@@ -49,8 +50,8 @@ def memory_table(results: Results) -> list[str]:
     """RSS per stage."""
     if results.memory is None:
         return []
-    lines = ["| stage | server RSS (MB) |", "|---|---|"]
-    lines += [f"| {stage} | {mb:.0f} |" for stage, mb in results.memory.stages]
+    lines = ["| stage | server RSS (MB) | of which anonymous (MB) |", "|---|---|---|"]
+    lines += [f"| {stage} | {mb:.0f} | {anon:.0f} |" for stage, mb, anon in results.memory.stages]
     return lines
 
 

@@ -16,6 +16,7 @@ class Row:
     ratio: float | None
     target: str = ""
     ok: bool | None = None  # None: reported, no target
+    cpu_ratio: float | None = None  # server CPU seconds / raw CPU seconds, where measured
 
     @property
     def verdict(self) -> str:
@@ -46,7 +47,7 @@ class Level:
 class Memory:
     """Server RSS (MB) at each stage of the memory workload."""
 
-    stages: list[tuple[str, float]] = field(default_factory=list)
+    stages: list[tuple[str, float, float]] = field(default_factory=list)  # (stage, RSS, anonymous RSS)
     unload_seconds: float | None = None
 
 
@@ -64,9 +65,16 @@ class Results:
         return [r for r in self.rows if r.ok is False]
 
 
-def ratio_row(workload: str, raw: float, server: float, limit: float | None, unit: str = "s") -> Row:
+def ratio_row(
+    workload: str,
+    raw: float,
+    server: float,
+    limit: float | None,
+    unit: str = "s",
+    cpu_ratio: float | None = None,
+) -> Row:
     """A row comparing two medians; ``limit`` is the highest acceptable server/raw ratio."""
     ratio = server / raw if raw > 0 else math.nan
     target = "" if limit is None else f"≤ {limit:g}×"
     ok = None if limit is None else ratio <= limit
-    return Row(workload, f"{raw:.3f} {unit}", f"{server:.3f} {unit}", ratio, target, ok)
+    return Row(workload, f"{raw:.3f} {unit}", f"{server:.3f} {unit}", ratio, target, ok, cpu_ratio)

@@ -61,5 +61,6 @@ def speech(results: Results, client: Client, voice: Any, pairs: int) -> None:
                 result.raw_median,
                 result.http_median,
                 1.1,
+                cpu_ratio=result.cpu_ratio,
             )
         )

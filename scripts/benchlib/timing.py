@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -10,6 +11,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _START = time.monotonic()
+_TICK = os.sysconf("SC_CLK_TCK")
+_server_pid: list[int] = []
+
+
+def watch_server(pid: int | None) -> None:
+    """Also measure the CPU time the server process spends on each HTTP call (None: stop)."""
+    _server_pid[:] = [] if pid is None else [pid]
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of a process so far (all its threads)."""
+    stat = open(f"/proc/{pid}/stat").read()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / _TICK
 
 
 def progress(message: str) -> None:
@@ -37,6 +52,8 @@ class Pairs:
     http: list[float] = field(default_factory=list)
     raw_out: list[Any] = field(default_factory=list)
     http_out: list[Any] = field(default_factory=list)
+    raw_cpu: list[float] = field(default_factory=list)  # bench process CPU during the raw call
+    http_cpu: list[float] = field(default_factory=list)  # server process CPU during the HTTP call
 
     @property
     def raw_median(self) -> float:
@@ -53,6 +70,13 @@ class Pairs:
         """Median server time / median raw time."""
         return self.http_median / self.raw_median
 
+    @property
+    def cpu_ratio(self) -> float | None:
+        """Median server CPU seconds / median raw CPU seconds (steadier than wall time on a busy machine)."""
+        if not self.http_cpu or not self.raw_cpu:
+            return None
+        return statistics.median(self.http_cpu) / statistics.median(self.raw_cpu)
+
 
 Timed = Callable[[], tuple[float, Any]]  # returns (seconds, output)
 
@@ -66,14 +90,25 @@ def alternate(name: str, raw: Timed, http: Timed, pairs: int, warmup: int = 1) -
     result = Pairs(name)
     for i in range(pairs):
         # Flip who goes first so a slow drift of the machine's load favours neither side.
-        order = ((raw, result.raw, result.raw_out), (http, result.http, result.http_out))
-        for fn, times, outs in order if i % 2 == 0 else order[::-1]:
+        order = (
+            (raw, result.raw, result.raw_out, result.raw_cpu, time.process_time),
+            (http, result.http, result.http_out, result.http_cpu, _server_cpu),
+        )
+        for fn, times, outs, cpus, cpu in order if i % 2 == 0 else order[::-1]:
+            before = cpu()
             seconds, out = fn()
+            used = cpu() - before
             times.append(seconds)
             outs.append(out)
+            if used == used:  # not nan
+                cpus.append(used)
         progress(f"{name}: pair {i + 1}/{pairs}  raw {result.raw[-1]:.3f} s  server {result.http[-1]:.3f} s")
     progress(
         f"{name}: median raw {result.raw_median:.3f} s, server {result.http_median:.3f} s, "
-        f"ratio {result.ratio:.3f}"
+        f"ratio {result.ratio:.3f}" + ("" if result.cpu_ratio is None else f" (CPU {result.cpu_ratio:.3f})")
     )
     return result
+
+
+def _server_cpu() -> float:
+    return process_cpu(_server_pid[0]) if _server_pid else float("nan")

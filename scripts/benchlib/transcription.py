@@ -75,11 +75,25 @@ def short(results: Results, client: Client, base: Any, pairs: int) -> None:
             "whisper-base",
             pairs,
         )
-        results.rows.append(ratio_row(f"{label}, identical options", same.raw_median, same.http_median, 1.03))
+        results.rows.append(
+            ratio_row(
+                f"{label}, identical options",
+                same.raw_median,
+                same.http_median,
+                1.03,
+                cpu_ratio=same.cpu_ratio,
+            )
+        )
         default = _pairs(f"{label}, defaults", base, client, clip, {}, {}, "whisper-base", pairs)
         limit = 0.75 if clip is ten else None
         results.rows.append(
-            ratio_row(f"{label}, each side's defaults", default.raw_median, default.http_median, limit)
+            ratio_row(
+                f"{label}, each side's defaults",
+                default.raw_median,
+                default.http_median,
+                limit,
+                cpu_ratio=default.cpu_ratio,
+            )
         )
         row = _wer_row(label + ", defaults", clip, default)
         if clip is not ten:
@@ -101,7 +115,11 @@ def short_tiny(results: Results, client: Client, tiny: Any, pairs: int) -> None:
         "whisper-tiny.en",
         pairs,
     )
-    results.rows.append(ratio_row(f"{label}, identical options", same.raw_median, same.http_median, None))
+    results.rows.append(
+        ratio_row(
+            f"{label}, identical options", same.raw_median, same.http_median, None, cpu_ratio=same.cpu_ratio
+        )
+    )
 
 
 def long(results: Results, client: Client, base: Any, pairs: int, min_seconds: float) -> None:
@@ -113,5 +131,7 @@ def long(results: Results, client: Client, base: Any, pairs: int, min_seconds: f
     raw.transcribe(base, warm.wav)
     client.transcribe(warm.wav, {"model": "whisper-base"})
     result = _pairs(label, base, client, clip, {}, {}, "whisper-base", pairs, warmup=0)
-    results.rows.append(ratio_row(label, result.raw_median, result.http_median, 0.45))
+    results.rows.append(
+        ratio_row(label, result.raw_median, result.http_median, 0.45, cpu_ratio=result.cpu_ratio)
+    )
     results.rows.append(_wer_row(f"long {clip.seconds:.0f} s", clip, result))
