@@ -18,6 +18,7 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+import anyio
 import numpy as np
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -115,7 +116,8 @@ async def handle(request: Request, task: str) -> Response:
     try:
         audio = await _decode(req.audio, settings.max_audio_seconds)
     except BaseException:
-        await stack.aclose()
+        with anyio.CancelScope(shield=True):  # cancelled (client gone, timeout): wait for the engine
+            await stack.aclose()
         raise
     req = replace(req, audio=b"")  # the bytes are not needed any more
     logger.info("%s: model=%s format=%s %.2f s of audio", task, spec.id, req.response_format,
@@ -143,7 +145,8 @@ async def handle(request: Request, task: str) -> Response:
             )
         segments = [s async for s in items if isinstance(s, Segment)]
     except BaseException:
-        await stack.aclose()
+        with anyio.CancelScope(shield=True):  # cancelled (client gone, timeout): wait for the engine
+            await stack.aclose()
         raise
     await stack.aclose()
     observe()
@@ -185,4 +188,5 @@ async def _events(
             logger.exception("transcription stream failed")
         yield sse({"type": "error", "error": error.body()["error"]})
     finally:
-        await stack.aclose()
+        with anyio.CancelScope(shield=True):  # a disconnect cancels the stream: still wait for the engine
+            await stack.aclose()
