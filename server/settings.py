@@ -66,7 +66,7 @@ class Settings(BaseSettings):
     request_timeout_seconds: float | None = Field(
         1800.0,
         ge=0,
-        description="Stop a request after this long, queue wait included (504; 408 while uploading); 0 = never.",
+        description="Stop a request after this long, queue included (504; 408 mid-upload); 0 = never.",
     )
 
     tts_noise_scale: float | None = Field(
