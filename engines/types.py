@@ -79,6 +79,12 @@ class TranscriptionOptions:
     log_prob_threshold: float | None = -1.0
     batched_min_seconds: float | None = 60.0  # BatchedInferencePipeline from this duration; None = never
     batch_size: int = 4
+    # Greedy on the batched (long-audio) path: a third less decoding at no loss of accuracy measured
+    # (whisper-base, 201 s of LibriVox + cards: WER 4.1 % greedy, 5.4 % beam 5, plain transcribe() 10 %).
+    batched_beam_size: int = 1
+    # The caller uses segment boundaries (subtitles, verbose_json, streaming); json/text need only the
+    # text, so the batched path then skips the word alignment that rebuilds sentence-sized segments.
+    segment_timing: bool = True
 
 
 @dataclass(frozen=True)

@@ -95,9 +95,11 @@ class WhisperEngine:
         kwargs: dict[str, Any] = {
             "language": options.language,
             "task": options.task,
-            "beam_size": options.beam_size,
+            "beam_size": options.batched_beam_size if batched else options.beam_size,
             "initial_prompt": options.prompt or None,
-            "word_timestamps": options.word_timestamps or options.token_logprobs or batched,
+            "word_timestamps": options.word_timestamps
+            or options.token_logprobs
+            or (batched and options.segment_timing),
             "no_speech_threshold": options.no_speech_threshold,
             "log_prob_threshold": options.log_prob_threshold,
             "vad_filter": options.vad is not None,

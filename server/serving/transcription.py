@@ -59,6 +59,7 @@ def engine_options(req: TranscriptionRequest, settings: Settings) -> Transcripti
         log_prob_threshold=settings.log_prob_threshold,
         batched_min_seconds=settings.batched_min_seconds,
         batch_size=settings.batch_size,
+        segment_timing=req.stream or req.response_format not in ("json", "text"),
     )
 
 
