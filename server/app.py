@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -70,7 +71,11 @@ def _preload_ids(settings: Settings, registry: ModelRegistry) -> list[str]:
 def _start_up(settings: Settings, registry: ModelRegistry, readiness: Readiness) -> None:
     """Materialise/verify every model, then preload; runs in a thread so /health answers meanwhile."""
     started = time.perf_counter()
-    failures = registry.prepare()
+    failures = registry.prepare()  # also imports the engine libraries
+    # Everything alive now (modules, libraries) is permanent: a full collection (the idle trim, or an
+    # automatic one mid-request) no longer walks it while holding the GIL (~50 ms -> ~0 ms measured).
+    gc.collect()
+    gc.freeze()
     failures.update(registry.preload(_preload_ids(settings, registry)))
     if len(failures) == len(registry.models()):
         readiness.failed = "no model is available"
