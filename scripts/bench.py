@@ -56,10 +56,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--requests", type=int, help="requests per concurrency level (default 16, --quick 8)")
     p.add_argument("--models-dir", type=Path, default=default_models_dir(), help="EARSHOT_MODELS_DIR to use")
     p.add_argument("--out-dir", type=Path, default=REPO / "docs", help="where benchmarks.md/.png go")
+    p.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the servers (A/B experiments, e.g. GOMP_SPINCOUNT=300000); repeatable",
+    )
     args = p.parse_args(argv)
     args.pairs = args.pairs or (3 if args.quick else 5)
     args.requests = args.requests or (8 if args.quick else 16)
     args.workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    args.server_env = dict(item.split("=", 1) for item in args.server_env)
     unknown = set(args.workloads) - set(WORKLOADS)
     if unknown:
         p.error(f"unknown workloads: {sorted(unknown)}")
@@ -100,7 +108,8 @@ def header(
         f"({args.pairs} timed pairs per workload after a warm-up; medians).",
         f"Machine: {_cpu_model()}, {available_cores()} cores, Python {platform.python_version()}; "
         f"load average {load_start:.2f} at the start and {load_end:.2f} at the end.",
-        f"Versions: {_versions()}.",
+        f"Versions: {_versions()}."
+        + (f" Extra server environment: `{args.server_env}`." if args.server_env else ""),
         "",
         "Every figure is a ratio measured side by side in this run: the raw library call (A) in the bench "
         "process and the same work over HTTP (B) against a real `earshot serve` with default settings, "
@@ -116,7 +125,11 @@ def header(
         "other decoding options at the values both share by default (beam 5, temperature fallback, "
         "thresholds). "
         "*Defaults*: `model.transcribe(audio)` with nothing else against a request with only `model`, `file` "
-        "and `response_format=json` (the server's default path: VAD, and the batched pipeline from 60 s).",
+        "and `response_format=json` (the server's default path: Silero VAD; from 60 s the batched "
+        "pipeline, greedy).",
+        "",
+        "*CPU-s server / raw*: CPU seconds the server process used during the HTTP call over CPU seconds "
+        "the bench process used during the raw call (medians) — steadier than wall time on a shared machine.",
     ]
 
 
@@ -134,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         need_server = any(w in args.workloads for w in ("short", "long", "speech", "concurrency"))
         if need_server:
             progress(f"starting the server (models in {args.models_dir})")
-            server = start_server(log_dir, args.models_dir)
+            server = start_server(log_dir, args.models_dir, env=args.server_env)
             watch_server(server.process.pid)
             client = Client(server.base_url)
             try:
@@ -170,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 server.stop()
         if "memory" in args.workloads:
             progress("memory: starting a server with a short idle TTL")
-            memory(results, log_dir, args.models_dir)
+            memory(results, log_dir, args.models_dir, args.server_env)
     elapsed = time.monotonic() - started
     plot = args.out_dir / "benchmarks.png"
     has_plot = write_plot(plot, results)

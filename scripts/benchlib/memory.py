@@ -25,9 +25,15 @@ def _settle(pid: int, seconds: float = 1.5) -> tuple[float, float]:
     return _rss(pid)
 
 
-def memory(results: Results, log_dir: Path, models_dir: Path, timeout: float = 90.0) -> None:
+def memory(
+    results: Results,
+    log_dir: Path,
+    models_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 90.0,
+) -> None:
     """A fresh server with a short idle TTL: load every model, wait for the unload, compare RSS."""
-    server = start_server(log_dir, models_dir, env={"EARSHOT_IDLE_TTL_SECONDS": str(IDLE_TTL)})
+    server = start_server(log_dir, models_dir, env={**(env or {}), "EARSHOT_IDLE_TTL_SECONDS": str(IDLE_TTL)})
     client = Client(server.base_url)
     mem = Memory()
     try:
