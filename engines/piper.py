@@ -91,9 +91,6 @@ class PiperEngine:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = runtime.cpu_threads
         options.inter_op_num_threads = 1
-        # Idle pool threads sleep instead of spinning: on shared cores (whisper alongside) spinning
-        # steals the time the other engine needs.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         providers: list[str] = ["CPUExecutionProvider"]
         if runtime.device == "cuda" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")

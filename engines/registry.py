@@ -156,12 +156,18 @@ class ModelRegistry:
         model is loaded or not: imported first, they are part of the idle figure that unloading
         returns to, and the first request does not pay for the imports.
         """
-        for backend in sorted({m.backend for m in self.manifest.models if m.backend in self._loaders}):
+        backends = sorted({m.backend for m in self.manifest.models if m.backend in self._loaders})
+        for backend in backends:
             for module in BACKEND_MODULES.get(backend, ()):
                 try:
                     importlib.import_module(module)
                 except ImportError as exc:
                     logger.warning("cannot import %s for backend %s: %s", module, backend, exc)
+        if "faster-whisper" in backends:
+            try:  # faster-whisper keeps its Silero VAD for the life of the process anyway: load it now
+                importlib.import_module("faster_whisper.vad").get_vad_model()
+            except Exception as exc:  # noqa: BLE001 - the first transcription will report it
+                logger.warning("cannot load the Silero VAD model: %s", exc)
 
     # -- loading -----------------------------------------------------------------------
     def _load(self, slot: _Slot) -> Engine:
