@@ -105,35 +105,3 @@ def long_clip(min_seconds: float = 180.0) -> Clip:
             total += clip.seconds + 0.6
         shift = (shift + 3) % len(recs)
     return concat(f"{int(total)}s", parts, 0.6)
-
-
-# -- word error rate ---------------------------------------------------------------------------
-_NUMBERS = {
-    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",
-    "7": "seven", "8": "eight", "9": "nine", "10": "ten", "11": "eleven", "12": "twelve",
-}  # fmt: skip
-_ABBREVIATIONS = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
-
-
-def normalise(text: str) -> list[str]:
-    """Lower case, no punctuation, small numbers and titles spelled out (the same for both sides)."""
-    words = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("-", " ")).split()
-    out: list[str] = []
-    for word in words:
-        word = word.strip("'")
-        out.extend((_NUMBERS.get(word) or _ABBREVIATIONS.get(word) or word).split())
-    return [w for w in out if w]
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    """Word error rate (edit distance over reference words), in percent."""
-    ref, hyp = normalise(reference), normalise(hypothesis)
-    if not ref:
-        return 0.0 if not hyp else 100.0
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return 100.0 * prev[-1] / len(ref)

@@ -55,8 +55,16 @@ def memory_table(results: Results) -> list[str]:
     return lines
 
 
+NOTES_MARKER = "<!-- hand-written notes below: kept when the bench rewrites this file -->"
+
+
 def write_markdown(path: Path, results: Results, header: list[str], plot: Path | None) -> None:
-    """The whole report."""
+    """The whole report; whatever follows :data:`NOTES_MARKER` in the old file is kept."""
+    kept: list[str] = []
+    if path.is_file():
+        old = path.read_text(encoding="utf-8")
+        if NOTES_MARKER in old:
+            kept = ["", NOTES_MARKER, old.split(NOTES_MARKER, 1)[1].strip("\n")]
     out = [*header, "", "## Results", "", *main_table(results)]
     if results.levels:
         out += [
@@ -74,6 +82,7 @@ def write_markdown(path: Path, results: Results, header: list[str], plot: Path |
             out += ["", f"Every model was unloaded {unload:.1f} s after the last request had finished."]
     if results.notes:
         out += ["", "## Notes", "", *[f"- {n}" for n in results.notes]]
+    out += kept
     path.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 

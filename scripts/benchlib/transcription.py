@@ -7,9 +7,10 @@ from typing import Any
 
 from benchlib import raw
 from benchlib.client import Client
-from benchlib.data import Clip, long_clip, short_clips, wer
+from benchlib.data import Clip, long_clip, short_clips
 from benchlib.results import Results, Row, ratio_row
 from benchlib.timing import Pairs, alternate, progress
+from server.commands.wer import wer as wer_fraction
 
 # "Identical options", expressed on both sides: English forced, Silero VAD with the same parameters
 # (the server's defaults, sent explicitly as OpenAI's chunking_strategy), everything else at the
@@ -51,6 +52,11 @@ def _pairs(
         pairs,
         warmup,
     )
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    """Word error rate in percent (the project's one implementation, server/commands/wer.py)."""
+    return 100.0 * wer_fraction(reference, hypothesis)
 
 
 def _wer_row(name: str, clip: Clip, result: Pairs) -> Row:
