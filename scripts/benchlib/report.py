@@ -108,6 +108,7 @@ def write_plot(path: Path, results: Results) -> bool:
         ylim=(0, None),
     )
     left.set_xticks(clients, [str(c) for c in clients])
+    left.minorticks_off()
     right.plot(
         clients, [percentile(lv.latencies, 50) for lv in results.levels], marker="o", label="request p50"
     )
@@ -116,6 +117,7 @@ def write_plot(path: Path, results: Results) -> bool:
     )
     right.set(xlabel="concurrent clients", ylabel="seconds", title="Latency", xscale="log", ylim=(0, None))
     right.set_xticks(clients, [str(c) for c in clients])
+    right.minorticks_off()
     health = right.twinx()
     health.plot(
         clients,
