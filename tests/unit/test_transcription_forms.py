@@ -17,7 +17,7 @@ def _parse(fields: list[tuple[str, str]], task: str = "transcribe", file: bool =
     items: list[tuple[str, str | UploadFile]] = list(fields)
     if file:
         items.append(("file", UploadFile(io.BytesIO(b"RIFF"), filename="a.wav", headers=Headers({}))))
-    return asyncio.run(parse_form(FormData(items), task))
+    return asyncio.run(parse_form(FormData(items), task, 25 * 1024 * 1024))
 
 
 def test_defaults() -> None:
