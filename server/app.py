@@ -137,7 +137,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(metrics.router)
     app.include_router(playground.router)
 
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(
         CancellationMiddleware, timeout=settings.request_timeout_seconds, counts=app.state.metrics
     )
