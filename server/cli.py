@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from pydantic import ValidationError
 
@@ -16,9 +17,18 @@ from server.commands import bench, doctor, models, serve
 from server.configfile import ConfigFileError
 
 
+def version() -> str:
+    """The installed package's version (its metadata), or a note when the package is not installed."""
+    try:
+        return metadata.version("earshot")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed: pip install -e . in the checkout)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="earshot", description="Offline OpenAI-compatible audio server.")
+    parser.add_argument("--version", action="version", version=f"earshot {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in (serve, models, doctor, bench):
         module.register(sub)
