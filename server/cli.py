@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from engines.errors import EngineError
 from server.commands import bench, doctor, models, serve
 from server.configfile import ConfigFileError
+from server.runner import ListenError
 
 
 def version() -> str:
@@ -49,6 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigFileError as exc:
         print(f"earshot: {exc}", file=sys.stderr)
         return 2
+    except ListenError as exc:
+        print(f"earshot: {exc}", file=sys.stderr)
+        return 1
     except EngineError as exc:
         print(f"earshot: {exc}", file=sys.stderr)
         return 1

@@ -47,11 +47,16 @@ def serve(settings: Settings) -> int:
     from server.app import create_app
     from server.logs import configure_logging
 
+    from server.runner import bind_listen_socket, host_port, run_single
+
     configure_logging(settings.log_level, settings.log_format)
+    sock = bind_listen_socket(settings.host, settings.port)  # a busy port fails here, before any model loads
+    port = sock.getsockname()[1]
     where = "this machine only" if settings.host in LOCAL_HOSTS else "ALL listed interfaces"
-    logger.info("Earshot listening on http://%s:%d (%s)", settings.host, settings.port, where)
+    logger.info("Earshot listening on http://%s (%s)", host_port(settings.host, port), where)
     logger.info("settings: %s", settings.model_dump_json(exclude={"api_keys"}))
     if settings.workers > 1:
+        sock.close()  # uvicorn's supervisor binds its own shared socket for the workers
         os.environ[SETTINGS_ENV] = settings.model_dump_json(exclude_none=True)
         uvicorn.run(
             "server.commands.serve:app_from_env",
@@ -63,9 +68,7 @@ def serve(settings: Settings) -> int:
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
     else:
-        from server.runner import run_single
-
-        run_single(create_app(settings), settings)
+        run_single(create_app(settings), settings, sock)
     return 0
 
 
