@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from server.commands.options import add_setting_flags, settings_from_args
 from server.settings import Settings
+from server.settings_check import unknown_variable_warnings
 
 logger = logging.getLogger("earshot")
 
@@ -46,10 +47,11 @@ def serve(settings: Settings) -> int:
 
     from server.app import create_app
     from server.logs import configure_logging
-
     from server.runner import bind_listen_socket, host_port, run_single
 
     configure_logging(settings.log_level, settings.log_format)
+    for line in unknown_variable_warnings(os.environ):
+        logger.warning("%s", line)
     sock = bind_listen_socket(settings.host, settings.port)  # a busy port fails here, before any model loads
     port = sock.getsockname()[1]
     where = "this machine only" if settings.host in LOCAL_HOSTS else "ALL listed interfaces"

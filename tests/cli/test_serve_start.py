@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.cli import earshot
+from tests.support.cli import REPO, earshot
 
 
 @pytest.fixture
@@ -32,3 +32,45 @@ def test_busy_port_exits_with_one_clear_line(busy_port: int, models_dir: Path, w
         "pick another --port or stop the other server"
     ]
     assert not re.search(r"\bready\b", output) and "Traceback" not in output  # nothing started
+
+
+def test_misspelt_variables_are_named_with_the_closest_setting(server_factory) -> None:
+    misspelt = {"EARSHOT_API_KEY": "sk-1", "EARSHOT_MAX_UPLOAD": "5", "EARSHOT_FROBNICATE": "1"}
+    server = server_factory(env={**misspelt, "EARSHOT_TEST_BASE_URL": "x"}, wait_ready=False)
+    warnings = [
+        line.split(" WARNING earshot [-] ", 1)[1] for line in server.log().splitlines() if " WARNING " in line
+    ]
+    assert warnings == [
+        "EARSHOT_API_KEY is not an Earshot setting and is ignored; did you mean EARSHOT_API_KEYS?",
+        "EARSHOT_FROBNICATE is not an Earshot setting and is ignored; see earshot serve --help",
+        "EARSHOT_MAX_UPLOAD is not an Earshot setting and is ignored; did you mean EARSHOT_MAX_UPLOAD_BYTES?",
+    ]
+
+
+def test_doctor_warns_about_misspelt_variables_too() -> None:
+    result = earshot("doctor", "--url", "http://127.0.0.1:9", env={"EARSHOT_PROT": "8000"}, timeout=60)
+    assert "earshot: warning: EARSHOT_PROT is not an Earshot setting" in result.stderr
+    assert "did you mean EARSHOT_PORT?" in result.stderr
+
+
+def project_files() -> Iterator[Path]:
+    """Source, scripts, docs and deployment files (not tests/cli: it misspells on purpose)."""
+    for path in REPO.rglob("*"):
+        parts = path.relative_to(REPO).parts
+        if parts[0].startswith(".") or parts[0].endswith(".egg-info") or parts[:2] == ("tests", "cli"):
+            continue
+        if path.is_file() and path.suffix in {".py", ".sh", ".md", ".toml", ".yaml", ".yml", ""}:
+            yield path
+
+
+def test_every_earshot_variable_the_project_reads_is_known() -> None:
+    from server.settings_check import OTHER_VARIABLES, setting_variables
+
+    known = set(setting_variables()) | OTHER_VARIABLES
+    found: dict[str, Path] = {}
+    for path in project_files():
+        for name in re.findall(r"EARSHOT_[A-Z0-9_]*[A-Z0-9]\b", path.read_text(errors="replace")):
+            found.setdefault(name, path)
+    unknown = {name: str(path) for name, path in found.items() if name not in known}
+    assert not unknown, f"add these to OTHER_VARIABLES in server/settings_check.py: {unknown}"
+    assert "EARSHOT_TEST_BASE_URL" in found and "EARSHOT_MODELS_DIR" in found  # the scan saw the tree
