@@ -11,12 +11,11 @@ from fastapi import FastAPI
 
 from server.commands.options import add_setting_flags, settings_from_args
 from server.settings import Settings
-from server.settings_check import unknown_variable_warnings
+from server.settings_check import is_loopback, open_server_warning, unknown_variable_warnings
 
 logger = logging.getLogger("earshot")
 
 SETTINGS_ENV = "EARSHOT_SETTINGS_JSON"
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,8 +53,11 @@ def serve(settings: Settings) -> int:
         logger.warning("%s", line)
     sock = bind_listen_socket(settings.host, settings.port)  # a busy port fails here, before any model loads
     port = sock.getsockname()[1]
-    where = "this machine only" if settings.host in LOCAL_HOSTS else "ALL listed interfaces"
+    where = "this machine only" if is_loopback(settings.host) else "ALL listed interfaces"
     logger.info("Earshot listening on http://%s (%s)", host_port(settings.host, port), where)
+    warning = open_server_warning(settings, port)
+    if warning:
+        logger.warning("%s", warning)
     logger.info("settings: %s", settings.model_dump_json(exclude={"api_keys"}))
     if settings.workers > 1:
         sock.close()  # uvicorn's supervisor binds its own shared socket for the workers

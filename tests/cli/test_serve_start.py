@@ -12,6 +12,13 @@ import pytest
 from tests.support.cli import REPO, earshot
 
 
+def warnings_in(log: str) -> list[str]:
+    """The messages of the server's own WARNING lines."""
+    return [
+        line.split(" WARNING earshot [-] ", 1)[1] for line in log.splitlines() if " WARNING earshot" in line
+    ]
+
+
 @pytest.fixture
 def busy_port() -> Iterator[int]:
     """A port another program listens on."""
@@ -37,10 +44,7 @@ def test_busy_port_exits_with_one_clear_line(busy_port: int, models_dir: Path, w
 def test_misspelt_variables_are_named_with_the_closest_setting(server_factory) -> None:
     misspelt = {"EARSHOT_API_KEY": "sk-1", "EARSHOT_MAX_UPLOAD": "5", "EARSHOT_FROBNICATE": "1"}
     server = server_factory(env={**misspelt, "EARSHOT_TEST_BASE_URL": "x"}, wait_ready=False)
-    warnings = [
-        line.split(" WARNING earshot [-] ", 1)[1] for line in server.log().splitlines() if " WARNING " in line
-    ]
-    assert warnings == [
+    assert warnings_in(server.log()) == [
         "EARSHOT_API_KEY is not an Earshot setting and is ignored; did you mean EARSHOT_API_KEYS?",
         "EARSHOT_FROBNICATE is not an Earshot setting and is ignored; see earshot serve --help",
         "EARSHOT_MAX_UPLOAD is not an Earshot setting and is ignored; did you mean EARSHOT_MAX_UPLOAD_BYTES?",
@@ -74,3 +78,16 @@ def test_every_earshot_variable_the_project_reads_is_known() -> None:
     unknown = {name: str(path) for name, path in found.items() if name not in known}
     assert not unknown, f"add these to OTHER_VARIABLES in server/settings_check.py: {unknown}"
     assert "EARSHOT_TEST_BASE_URL" in found and "EARSHOT_MODELS_DIR" in found  # the scan saw the tree
+
+
+def test_an_open_server_without_keys_is_warned_about(server_factory) -> None:
+    open_to_all = server_factory(args=["--host", "0.0.0.0"], wait_ready=False)
+    port = open_to_all.base_url.rsplit(":", 1)[1]
+    assert warnings_in(open_to_all.log()) == [
+        f"no API keys: anyone who can reach port {port} on any address of this machine can use the server; "
+        "set EARSHOT_API_KEYS (or --api-key / --api-keys-file) to require a key"
+    ]
+    with_keys = server_factory(args=["--host", "0.0.0.0"], env={"EARSHOT_API_KEYS": "k"}, wait_ready=False)
+    assert warnings_in(with_keys.log()) == []
+    local = server_factory(args=["--host", "127.0.0.1"], wait_ready=False)
+    assert warnings_in(local.log()) == []
