@@ -6,6 +6,7 @@ Each subcommand lives in its own module under :mod:`server.commands` and registe
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from importlib import metadata
@@ -14,8 +15,11 @@ from pydantic import ValidationError
 
 from engines.errors import EngineError
 from server.commands import bench, doctor, models, serve
+from server.commands.options import given_settings
 from server.configfile import ConfigFileError
 from server.runner import ListenError
+from server.settings import Settings
+from server.settings_check import settings_error_lines
 
 
 def version() -> str:
@@ -45,7 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except ValidationError as exc:
-        print(f"earshot: invalid setting: {exc}", file=sys.stderr)
+        if exc.title != Settings.__name__:
+            raise
+        for line in settings_error_lines(exc, given_settings(args), os.environ):
+            print(f"earshot: {line}", file=sys.stderr)
         return 2
     except ConfigFileError as exc:
         print(f"earshot: {exc}", file=sys.stderr)
