@@ -21,6 +21,8 @@ from server.runner import ListenError
 from server.settings import Settings
 from server.settings_check import settings_error_lines
 
+BROKEN_PIPE_STATUS = 128 + 13  # 141: what a shell reports for a process killed by SIGPIPE
+
 
 def version() -> str:
     """The installed package's version (its metadata), or a note when the package is not installed."""
@@ -40,9 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``earshot`` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def run(argv: list[str]) -> int:
+    """Parse ``argv`` and run the subcommand; known failures become one ``earshot: ...`` line."""
     if argv[:1] == ["bench"]:  # everything after `bench` belongs to the script, --help included
         return bench.run_script(argv[1:])
     args = build_parser().parse_args(argv)
@@ -63,6 +64,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EngineError as exc:
         print(f"earshot: {exc}", file=sys.stderr)
         return 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``earshot`` console script.
+
+    Output piped into a reader that stops early (``earshot models list | head -n 1``) ends quietly with
+    exit status 141 (as if killed by SIGPIPE), the way the Python docs recommend: stdout is pointed at
+    devnull so the interpreter's final flush cannot fail again.
+    """
+    try:
+        try:
+            return run(list(sys.argv[1:] if argv is None else argv))
+        finally:
+            sys.stdout.flush()  # argparse's --help exits through here too
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return BROKEN_PIPE_STATUS
 
 
 if __name__ == "__main__":
