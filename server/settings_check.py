@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import annotated_types
 from pydantic import ValidationError
 from pydantic.fields import FieldInfo
 
@@ -89,9 +88,9 @@ def _number(value: float) -> str:
 def _bounds(field: FieldInfo) -> str:
     """``from 0 to 65535``, ``at least 1``, ``greater than 0``..., from the field's constraints."""
     found: dict[str, float] = {}
-    for item in field.metadata:
+    for item in field.metadata:  # annotated_types.Ge(ge=1), Le(le=16)... from Field(ge=1, le=16)
         for kind in ("ge", "gt", "le", "lt"):
-            if isinstance(item, getattr(annotated_types, kind.capitalize())):
+            if getattr(item, kind, None) is not None:
                 found[kind] = getattr(item, kind)
     if "ge" in found and "le" in found:
         return f" from {_number(found['ge'])} to {_number(found['le'])}"

@@ -52,7 +52,7 @@ def serve(settings: Settings) -> int:
     for line in unknown_variable_warnings(os.environ):
         logger.warning("%s", line)
     sock = bind_listen_socket(settings.host, settings.port)  # a busy port fails here, before any model loads
-    port = sock.getsockname()[1]
+    port = sock.getsockname()[1] if settings.workers == 1 else settings.port  # --port 0: the one picked
     where = "this machine only" if is_loopback(settings.host) else "ALL listed interfaces"
     logger.info("Earshot listening on http://%s (%s)", host_port(settings.host, port), where)
     warning = open_server_warning(settings, port)
