@@ -58,10 +58,11 @@ def test_doctor_warns_about_misspelt_variables_too() -> None:
 
 
 def project_files() -> Iterator[Path]:
-    """Source, scripts, docs and deployment files (not tests/cli: it misspells on purpose)."""
+    """Source, scripts, docs, CI and deployment files (not tests/cli: it misspells on purpose)."""
     for path in REPO.rglob("*"):
         parts = path.relative_to(REPO).parts
-        if parts[0].startswith(".") or parts[0].endswith(".egg-info") or parts[:2] == ("tests", "cli"):
+        hidden = parts[0].startswith(".") and parts[0] != ".ci"  # .git, the virtual environments
+        if hidden or parts[0].endswith(".egg-info") or parts[:2] == ("tests", "cli"):
             continue
         if path.is_file() and path.suffix in {".py", ".sh", ".md", ".toml", ".yaml", ".yml", ""}:
             yield path
