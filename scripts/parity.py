@@ -30,6 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ci-only", action="store_true", help="only the cases the test suite runs")
     parser.add_argument("--match", default="", help="only cases whose name contains this")
+    parser.add_argument("--skip", action="append", default=[], help="leave out cases whose name contains this")
     parser.add_argument("--json", type=Path, help="write the rows (with both texts) here")
     parser.add_argument("--env", action="append", default=[], help="server setting override, KEY=VALUE")
     parser.add_argument("--models-dir", type=Path, default=None)
@@ -42,7 +43,8 @@ def main() -> int:
     env.setdefault("EARSHOT_CPU_THREADS", str(threads))
     env.setdefault("EARSHOT_COMPUTE_TYPE", "int8")
     env.setdefault("EARSHOT_DEVICE", "cpu")
-    selected = [c for c in parity.cases() if (c.ci or not args.ci_only) and args.match in c.name]
+    selected = [c for c in parity.cases() if (c.ci or not args.ci_only) and args.match in c.name
+                and not any(s in c.name for s in args.skip)]
     print(f"{len(selected)} cases, {len({c.clip for c in selected})} clips", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
