@@ -6,7 +6,8 @@ scripts/parity.py) over:
 
 - English speech with reference transcripts (WER, Whisper's normaliser, server/commands/wer.py):
   the five LibriVox clips and five cards clips (short, one window), ``two_cities`` (44 s, two
-  windows) and LibriVox+two_cities joined by 1 s pauses (69 s: the batched path);
+  windows), two_cities+LibriVox joined by 1 s of silence (74 s: the batched path), and seven LibriVox and
+  cards clips with pauses of 1.2-3 s of quiet noise between them (42 s: where VAD's min silence matters);
 - translation to English (chrF, sacrebleu, both sides through the same normaliser) of the two espeak
   clips and the eight pangrams of tests/data/audioeval, against the literal translations below;
 - noise, silence and music (synthetic: 20 s each of digital silence, white noise, brown noise, and a
@@ -82,6 +83,31 @@ def _references() -> dict[str, str]:
         [TWO_CITIES] + [refs[str(p.relative_to(DATA))] for p in parity.LIBRIVOX]
     )
     return refs
+
+
+PAUSED = [  # (clip, pause after it in seconds): dictation-like speech with pauses of 1.2-3 s
+    ("librivox/sense_and_sensibility_01_austen_64kb-0870.wav", 1.5),
+    ("librivox/sense_and_sensibility_01_austen_64kb-0880.wav", 2.5),
+    ("cards/005.wav", 1.2),
+    ("librivox/sense_and_sensibility_01_austen_64kb-0890.wav", 3.0),
+    ("librivox/sense_and_sensibility_01_austen_64kb-0920.wav", 1.8),
+    ("cards/002.wav", 2.2),
+    ("librivox/sense_and_sensibility_01_austen_64kb-0930.wav", 0.0),
+]
+
+
+def _paused_clip(refs: dict[str, str]) -> tuple[np.ndarray, str]:
+    """Speech with pauses of 1.2-3 s filled with quiet brown noise (about -45 dBFS), and its reference."""
+    rng = np.random.default_rng(7)
+    parts: list[np.ndarray] = []
+    for clip, pause in PAUSED:
+        parts.append(parity.audio(clip))
+        if not pause:
+            continue
+        noise = np.cumsum(rng.standard_normal(int(pause * SAMPLE_RATE)))
+        noise = noise - np.linspace(noise[0], noise[-1], noise.size)
+        parts.append((noise / (np.abs(noise).max() or 1) * 0.006).astype(np.float32))
+    return np.concatenate(parts), " ".join(refs[clip] for clip, _ in PAUSED)
 
 
 def _noise_clips() -> dict[str, np.ndarray]:
@@ -197,7 +223,7 @@ def evaluate(runner: Runner, config: Config, settings: Settings, english_only: b
     groups = {
         "short": [k for k in refs if k.startswith(("librivox/", "cards/"))],
         "44 s": ["moonshine/two_cities.flac"],
-        "69 s": ["two-cities+librivox-69s"],
+        "74 s": ["two-cities+librivox-69s"],
     }
     for group, clips in groups.items():
         errors = words = 0.0
@@ -207,6 +233,8 @@ def evaluate(runner: Runner, config: Config, settings: Settings, english_only: b
             errors += wer(refs[clip], hyp) * n
             words += n
         row[f"WER {group}"] = 100 * errors / words
+    paused, reference = _paused_clip(refs)
+    row["WER pauses"] = 100 * wer(reference, runner.text("paused", paused, config.options(settings, "transcribe", None)))
     if not english_only:
         scores = [chrf(runner.text(clip, parity.audio(clip), config.options(settings, "translate", None)), ref)
                   for clip, ref in TRANSLATIONS.items()]
