@@ -79,7 +79,7 @@ def _references() -> dict[str, str]:
             words = text.replace("<s>", "").replace("</s>", "").strip()
             refs[f"{name}/{key.rstrip(') ')}.wav"] = words
     refs["moonshine/two_cities.flac"] = TWO_CITIES
-    refs["two-cities+librivox-69s"] = " ".join(
+    refs["two-cities+librivox-74s"] = " ".join(
         [TWO_CITIES] + [refs[str(p.relative_to(DATA))] for p in parity.LIBRIVOX]
     )
     return refs
@@ -223,7 +223,7 @@ def evaluate(runner: Runner, config: Config, settings: Settings, english_only: b
     groups = {
         "short": [k for k in refs if k.startswith(("librivox/", "cards/"))],
         "44 s": ["moonshine/two_cities.flac"],
-        "74 s": ["two-cities+librivox-69s"],
+        "74 s": ["two-cities+librivox-74s"],
     }
     for group, clips in groups.items():
         errors = words = 0.0

@@ -35,11 +35,11 @@ AUDIOEVAL = {p.stem: p for p in sorted((DATA / "audioeval").glob("*.flac"))}
 ESPEAK = {p.stem: p for p in sorted((DATA / "foreign").glob("*.ogg"))}
 TWO_CITIES = DATA / "moonshine" / "two_cities.flac"
 
-# Long clips: real clips joined by a second of silence.
+# Long clips: clips joined by a second of silence (names say the joined length).
 LONG_CLIPS: dict[str, list[Path]] = {
-    "two-cities+librivox-69s": [TWO_CITIES, *LIBRIVOX],
-    "romance-35s": [ESPEAK["espeak-es"], *(AUDIOEVAL[k] for k in AUDIOEVAL if k[:2] in ("es", "it", "pt", "fr"))],
-    "foreign-73s": [ESPEAK["espeak-de"], ESPEAK["espeak-es"], *AUDIOEVAL.values()],
+    "two-cities+librivox-74s": [TWO_CITIES, *LIBRIVOX],
+    "romance-43s": [ESPEAK["espeak-es"], *(AUDIOEVAL[k] for k in AUDIOEVAL if k[:2] in ("es", "it", "pt", "fr"))],
+    "foreign-90s": [ESPEAK["espeak-de"], ESPEAK["espeak-es"], *AUDIOEVAL.values()],
 }
 
 
@@ -100,9 +100,9 @@ def cases() -> list[Case]:
     for key in LONG_CLIPS:
         out.append(Case(key, "whisper-base"))
         out.append(Case(key, "whisper-base", words=True))
-    out.append(Case("two-cities+librivox-69s", "whisper-tiny.en"))
-    out.append(Case("romance-35s", "whisper-base", "translate"))
-    out.append(Case("foreign-73s", "whisper-base", "translate"))
+    out.append(Case("two-cities+librivox-74s", "whisper-tiny.en"))
+    out.append(Case("romance-43s", "whisper-base", "translate"))
+    out.append(Case("foreign-90s", "whisper-base", "translate"))
     return out
 
 
