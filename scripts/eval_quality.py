@@ -64,7 +64,8 @@ TRANSLATIONS = {
     "audioeval/it-pangrama.flac": "That contemptible wrong fez causes us damage.",
     "audioeval/pt-pangrama.flac": "The quick brown fox jumps over the lazy dog.",
     "audioeval/pl-pangrama.flac": "Push a hedgehog or eight crates of figs into this boat.",
-    "audioeval/ja-pangrama.flac": "Though the colours are fragrant, they scatter; in our world who lasts forever?",
+    "audioeval/ja-pangrama.flac": "Though the colours are fragrant, they scatter; in our world who lasts "
+    "forever?",
     "audioeval/zh-pangrama.flac": "Heaven is dark and earth is yellow, the universe vast and wild; the sun "
     "and moon wax and wane, the stars spread out in their places.",
     "audioeval/hi-pangrama.flac": "The saying 'cumin in a camel's mouth' is very old and famous.",
@@ -155,12 +156,17 @@ class Config:
             self.silence_ms if self.silence_ms is not None else settings.vad_min_silence_ms,
             self.pad_ms if self.pad_ms is not None else settings.vad_speech_pad_ms,
         )
-        base = TranscriptionOptions(task=task, language=language, vad=vad if self.vad else None,
-                                    beam_size=self.beam or settings.beam_size,
-                                    no_speech_threshold=settings.no_speech_threshold,
-                                    log_prob_threshold=settings.log_prob_threshold,
-                                    batched_min_seconds=settings.batched_min_seconds if self.batched else None,
-                                    batch_size=settings.batch_size, segment_timing=False)
+        base = TranscriptionOptions(
+            task=task,
+            language=language,
+            vad=vad if self.vad else None,
+            beam_size=self.beam or settings.beam_size,
+            no_speech_threshold=settings.no_speech_threshold,
+            log_prob_threshold=settings.log_prob_threshold,
+            batched_min_seconds=settings.batched_min_seconds if self.batched else None,
+            batch_size=settings.batch_size,
+            segment_timing=False,
+        )
         return replace(base, batched_beam_size=self.batched_beam) if self.batched_beam else base
 
 
@@ -199,13 +205,22 @@ class Runner:
         from faster_whisper.vad import get_speech_timestamps
 
         duration = audio.shape[0] / SAMPLE_RATE
-        batched = o.vad is not None and o.batched_min_seconds is not None and duration >= o.batched_min_seconds
+        batched = (
+            o.vad is not None and o.batched_min_seconds is not None and duration >= o.batched_min_seconds
+        )
         speech: Any = None
         if o.vad is not None:
-            silence = min(o.vad.min_silence_duration_ms, BATCHED_MIN_SILENCE_MS) if batched else \
-                o.vad.min_silence_duration_ms
-            fw = FwVad(threshold=o.vad.threshold, min_silence_duration_ms=silence, speech_pad_ms=o.vad.speech_pad_ms,
-                       max_speech_duration_s=30 if batched else float("inf"))
+            silence = (
+                min(o.vad.min_silence_duration_ms, BATCHED_MIN_SILENCE_MS)
+                if batched
+                else o.vad.min_silence_duration_ms
+            )
+            fw = FwVad(
+                threshold=o.vad.threshold,
+                min_silence_duration_ms=silence,
+                speech_pad_ms=o.vad.speech_pad_ms,
+                max_speech_duration_s=30 if batched else float("inf"),
+            )
             speech = tuple((c["start"], c["end"]) for c in get_speech_timestamps(audio, fw))
         beam = o.batched_beam_size if batched else o.beam_size
         return (clip, o.task, o.language, speech, beam, batched)
@@ -234,10 +249,14 @@ def evaluate(runner: Runner, config: Config, settings: Settings, english_only: b
             words += n
         row[f"WER {group}"] = 100 * errors / words
     paused, reference = _paused_clip(refs)
-    row["WER pauses"] = 100 * wer(reference, runner.text("paused", paused, config.options(settings, "transcribe", None)))
+    row["WER pauses"] = 100 * wer(
+        reference, runner.text("paused", paused, config.options(settings, "transcribe", None))
+    )
     if not english_only:
-        scores = [chrf(runner.text(clip, parity.audio(clip), config.options(settings, "translate", None)), ref)
-                  for clip, ref in TRANSLATIONS.items()]
+        scores = [
+            chrf(runner.text(clip, parity.audio(clip), config.options(settings, "translate", None)), ref)
+            for clip, ref in TRANSLATIONS.items()
+        ]
         row["chrF"] = float(np.mean(scores))
     invented = {}
     for name, audio in _noise_clips().items():
@@ -256,7 +275,9 @@ def main() -> int:
     args = parser.parse_args()
 
     settings = Settings()
-    engine = WhisperEngine.load(parity.model_paths(args.models_dir)[args.model], RuntimeOptions(cpu_threads=args.threads))
+    engine = WhisperEngine.load(
+        parity.model_paths(args.models_dir)[args.model], RuntimeOptions(cpu_threads=args.threads)
+    )
     runner = Runner(engine)
     started = time.perf_counter()
     rows = []
@@ -264,8 +285,11 @@ def main() -> int:
         if args.only and args.only not in config.name and config.name != "server defaults":
             continue
         rows.append(evaluate(runner, config, settings, engine.english_only))
-        print(f"  {config.name}: {time.perf_counter() - started:.0f} s, {runner.runs} engine runs",
-              file=sys.stderr, flush=True)
+        print(
+            f"  {config.name}: {time.perf_counter() - started:.0f} s, {runner.runs} engine runs",
+            file=sys.stderr,
+            flush=True,
+        )
     columns = [c for c in rows[0] if c not in ("config", "noise detail")]
     print(f"\n{args.model}, {len(rows)} configurations, {time.perf_counter() - started:.0f} s\n")
     print("| configuration | " + " | ".join(columns) + " |")

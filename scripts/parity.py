@@ -30,7 +30,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ci-only", action="store_true", help="only the cases the test suite runs")
     parser.add_argument("--match", default="", help="only cases whose name contains this")
-    parser.add_argument("--skip", action="append", default=[], help="leave out cases whose name contains this")
+    parser.add_argument(
+        "--skip", action="append", default=[], help="leave out cases whose name contains this"
+    )
     parser.add_argument("--json", type=Path, help="write the rows (with both texts) here")
     parser.add_argument("--env", action="append", default=[], help="server setting override, KEY=VALUE")
     parser.add_argument("--models-dir", type=Path, default=None)
@@ -43,8 +45,11 @@ def main() -> int:
     env.setdefault("EARSHOT_CPU_THREADS", str(threads))
     env.setdefault("EARSHOT_COMPUTE_TYPE", "int8")
     env.setdefault("EARSHOT_DEVICE", "cpu")
-    selected = [c for c in parity.cases() if (c.ci or not args.ci_only) and args.match in c.name
-                and not any(s in c.name for s in args.skip)]
+    selected = [
+        c
+        for c in parity.cases()
+        if (c.ci or not args.ci_only) and args.match in c.name and not any(s in c.name for s in args.skip)
+    ]
     print(f"{len(selected)} cases, {len({c.clip for c in selected})} clips", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -53,16 +58,19 @@ def main() -> int:
         raw = {m: parity.load_raw(p, threads) for m, p in paths.items()}
         server = start_server(Path(tmp), models_dir, env=env)
         try:
-            client = openai.OpenAI(base_url=f"{server.base_url}/v1", api_key="unused", max_retries=0,
-                                   timeout=900)
+            client = openai.OpenAI(
+                base_url=f"{server.base_url}/v1", api_key="unused", max_retries=0, timeout=900
+            )
             rows = []
             for case in selected:
                 started = time.perf_counter()
                 row = parity.compare(client, raw, [case], settings)[0]
                 rows.append(row)
                 mark = "equal" if row["equal"] else "DIFFERS"
-                print(f"{mark:8} {row['seconds']:5.1f} s  {case.name}  ({time.perf_counter() - started:.1f} s)",
-                      flush=True)
+                print(
+                    f"{mark:8} {row['seconds']:5.1f} s  {case.name}  ({time.perf_counter() - started:.1f} s)",
+                    flush=True,
+                )
                 if not row["equal"]:
                     print(f"    raw:    {row['raw']}\n    server: {row['server']}", flush=True)
         finally:

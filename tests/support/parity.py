@@ -38,7 +38,10 @@ TWO_CITIES = DATA / "moonshine" / "two_cities.flac"
 # Long clips: clips joined by a second of silence (names say the joined length).
 LONG_CLIPS: dict[str, list[Path]] = {
     "two-cities+librivox-74s": [TWO_CITIES, *LIBRIVOX],
-    "romance-43s": [ESPEAK["espeak-es"], *(AUDIOEVAL[k] for k in AUDIOEVAL if k[:2] in ("es", "it", "pt", "fr"))],
+    "romance-43s": [
+        ESPEAK["espeak-es"],
+        *(AUDIOEVAL[k] for k in AUDIOEVAL if k[:2] in ("es", "it", "pt", "fr")),
+    ],
     "foreign-90s": [ESPEAK["espeak-de"], ESPEAK["espeak-es"], *AUDIOEVAL.values()],
 }
 
@@ -121,8 +124,13 @@ def wav_bytes(clip: str) -> bytes:
     for path in parts:
         samples += [decode_audio(path.read_bytes(), 7200), gap]
     buffer = io.BytesIO()
-    sf.write(buffer, np.concatenate(samples[:-1] if len(parts) > 1 else samples[:1]), SAMPLE_RATE,
-             format="WAV", subtype="PCM_16")
+    sf.write(
+        buffer,
+        np.concatenate(samples[:-1] if len(parts) > 1 else samples[:1]),
+        SAMPLE_RATE,
+        format="WAV",
+        subtype="PCM_16",
+    )
     return buffer.getvalue()
 
 
@@ -207,27 +215,38 @@ def model_paths(models_dir: Path) -> dict[str, Path]:
     from engines.materialize import model_entry_point, model_location
 
     specs = load_manifests([builtin_manifest_path()]).by_id()
-    return {m: model_entry_point(specs[m], model_location(specs[m], models_dir))
-            for m in ("whisper-base", "whisper-tiny.en")}
+    return {
+        m: model_entry_point(specs[m], model_location(specs[m], models_dir))
+        for m in ("whisper-base", "whisper-tiny.en")
+    }
 
 
 def load_raw(path: Path, cpu_threads: int) -> Any:
     """A plain ``WhisperModel`` (no Earshot code around it) on CPU, int8, as the server runs it here."""
     from faster_whisper import WhisperModel
 
-    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads,
-                        local_files_only=True)
+    return WhisperModel(
+        str(path), device="cpu", compute_type="int8", cpu_threads=cpu_threads, local_files_only=True
+    )
 
 
-def compare(client: Any, raw_models: dict[str, Any], selected: Iterable[Case], settings: Settings
-            ) -> list[dict[str, Any]]:
+def compare(
+    client: Any, raw_models: dict[str, Any], selected: Iterable[Case], settings: Settings
+) -> list[dict[str, Any]]:
     """One row per case: name, raw text, server text, equal."""
     rows = []
     for case in selected:
         raw = raw_text(raw_models[case.model], case, settings)
         served = server_text(client, case)
-        rows.append({"case": case.name, "raw": raw, "server": served, "equal": same_words(raw, served),
-                     "seconds": round(audio(case.clip).shape[0] / SAMPLE_RATE, 1)})
+        rows.append(
+            {
+                "case": case.name,
+                "raw": raw,
+                "server": served,
+                "equal": same_words(raw, served),
+                "seconds": round(audio(case.clip).shape[0] / SAMPLE_RATE, 1),
+            }
+        )
     return rows
 
 

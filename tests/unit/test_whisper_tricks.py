@@ -67,6 +67,8 @@ def test_recorder_gets_every_token_probability(paths: dict[str, Path]) -> None:
     segments = list(segments)
     assert segments
     for segment in segments:
-        text_tokens = [t for t in segment.tokens if t < engine.model.hf_tokenizer.token_to_id("<|endoftext|>")]
+        text_tokens = [
+            t for t in segment.tokens if t < engine.model.hf_tokenizer.token_to_id("<|endoftext|>")
+        ]
         assert segment.logprobs is not None and len(segment.logprobs) == len(text_tokens)
         assert "".join(p.token for p in segment.logprobs).strip() == segment.text.strip()
