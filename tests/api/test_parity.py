@@ -55,6 +55,7 @@ def test_the_ci_part_covers_each_kind_of_case() -> None:
 def test_server_text_equals_raw_faster_whisper(
     client: openai.OpenAI, raw_models: dict[str, Any], settings: Settings, case: parity.Case
 ) -> None:
-    raw = parity.raw_text(raw_models[case.model], case, settings)
+    raw, sampled = parity.raw_result(raw_models[case.model], case, settings)
+    assert not sampled, "this case falls back to sampling (random in faster-whisper itself): pick another"
     served = parity.server_text(client, case)
     assert parity.same_words(raw, served), f"\nraw:    {raw}\nserver: {served}"
