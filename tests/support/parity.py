@@ -81,10 +81,10 @@ def cases() -> list[Case]:
     for key, path in AUDIOEVAL.items():
         lang = key[:2]
         out.append(Case(_rel(path), "whisper-base", ci=key == "es-pangrama"))
-        out.append(Case(_rel(path), "whisper-base", "translate", ci=key == "fr-pangrama"))
+        out.append(Case(_rel(path), "whisper-base", "translate", ci=key == "it-conteggio"))
         if key.endswith(("pangrama",)):
             out.append(Case(_rel(path), "whisper-base", language=lang))
-            out.append(Case(_rel(path), "whisper-base", "translate", language=lang, ci=lang == "it"))
+            out.append(Case(_rel(path), "whisper-base", "translate", language=lang, ci=lang == "es"))
     for key, path in ESPEAK.items():
         lang = key.split("-")[1]
         out.append(Case(_rel(path), "whisper-base"))
