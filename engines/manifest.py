@@ -11,8 +11,8 @@ from typing import Any
 
 from engines.errors import ManifestError
 
-KINDS = ("stt", "tts")
-BACKENDS = {"faster-whisper": "stt", "piper": "tts"}
+KINDS = ("stt", "tts", "speaker")
+BACKENDS = {"faster-whisper": "stt", "piper": "tts", "speaker-encoder": "speaker"}
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,12 @@ class Manifest:
 def builtin_manifest_path() -> Path:
     """The manifest that ships with Earshot (models/manifest.toml)."""
     return Path(str(resources.files("models").joinpath("manifest.toml")))
+
+
+def builtin_manifest_paths() -> list[Path]:
+    """Every manifest that ships with Earshot: the models, then the speaker encoder's."""
+    speaker = Path(str(resources.files("models").joinpath("speaker", "manifest.toml")))
+    return [builtin_manifest_path(), speaker]
 
 
 def _str_list(value: Any, where: str) -> tuple[str, ...]:

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
-    """What the registry keeps: anything loaded that can be closed."""
+    """What the registry keeps: anything loaded; its ``close()``, where it has one, runs on unload."""
 
     def close(self) -> None: ...
 
@@ -47,7 +47,18 @@ def _load_piper(spec: ModelSpec, path: Path, runtime: RuntimeOptions) -> Engine:
     return PiperEngine.load(path, runtime)
 
 
-DEFAULT_LOADERS: Mapping[str, Loader] = {"faster-whisper": _load_whisper, "piper": _load_piper}
+def _load_speaker_encoder(spec: ModelSpec, path: Path, runtime: RuntimeOptions) -> Engine:
+    """The diarizer's speaker encoder (its file's sha256 was checked against the manifest already)."""
+    from engines.speaker_embedding import SpeakerEncoder
+
+    return SpeakerEncoder.load(path, sha256=None)  # type: ignore[return-value]
+
+
+DEFAULT_LOADERS: Mapping[str, Loader] = {
+    "faster-whisper": _load_whisper,
+    "piper": _load_piper,
+    "speaker-encoder": _load_speaker_encoder,
+}
 BACKEND_MODULES: Mapping[str, tuple[str, ...]] = {
     "faster-whisper": ("faster_whisper", "faster_whisper.vad"),
     "piper": ("onnxruntime", "piper.voice"),
@@ -242,7 +253,9 @@ class ModelRegistry:
                 if slot.engine is None or slot.leases > 0:
                     return False
                 engine, slot.engine = slot.engine, None
-            engine.close()
+            close = getattr(engine, "close", None)  # engines without resources of their own have none
+            if close is not None:
+                close()
         del engine
         release_memory()
         logger.info("unloaded model %s", model_id)

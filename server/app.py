@@ -1,4 +1,9 @@
-"""create_app(settings) -> FastAPI: the registry, middleware, error contract and routes."""
+"""create_app(settings) -> FastAPI: the registry, the serving core, and the doors on it (HTTP today).
+
+The process is assembled here: the model registry, the admission gates and the metrics (platform
+pieces), the core services built on them (``app.state.services``, see server/core), and the HTTP door's
+middleware, error contract and routes (server/http).
+"""
 
 from __future__ import annotations
 
@@ -13,17 +18,18 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from engines.device import cuda_device_count, limit_spin_waits
-from engines.manifest import builtin_manifest_path, load_manifests
+from engines.manifest import builtin_manifest_paths, load_manifests
 from engines.registry import ModelRegistry
 from server.access import AccessMiddleware
 from server.admission import Admission
 from server.build import build_info, version
 from server.cancellation import CancellationMiddleware
-from server.errors import install_error_handlers
+from server.core import Services
 from server.housekeeping import IdleTrimmer
+from server.http.errors import install_error_handlers
+from server.http.routes import health, metrics, models, playground, speech, transcriptions, voices
 from server.metrics import Metrics
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
-from server.routes import health, metrics, models, playground, speech, transcriptions, voices
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -41,7 +47,7 @@ class Readiness:
 
 def build_registry(settings: Settings) -> ModelRegistry:
     """Manifest (builtin + models dir + extra) -> registry. A malformed manifest fails here, loudly."""
-    paths = [builtin_manifest_path()]
+    paths = builtin_manifest_paths()
     user_manifest = settings.models_dir / "manifest.toml"
     if user_manifest.is_file():
         paths.append(user_manifest)
@@ -126,6 +132,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.admission = Admission(settings.max_concurrency, settings.max_queue)
     app.state.build = build_info(registry.runtime)
     app.state.metrics = Metrics(app.state.admission, registry, app.state.build)
+    app.state.services = Services.build(settings, registry, app.state.admission, app.state.metrics)
     app.state.created = int(time.time())
 
     install_error_handlers(app)

@@ -25,6 +25,7 @@ from typing import Protocol
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.errors import APIError
+from server.http.errors import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ class _Guard:
             return
         self.answered = self.complete = True
         error = RequestTimeout(self.owner.timeout, uploading=not self.body_read.is_set())
-        await error.response()(self.scope, self._no_receive, self.send)
+        await error_response(error)(self.scope, self._no_receive, self.send)
 
     async def _no_receive(self) -> Message:
         return {"type": "http.disconnect"}

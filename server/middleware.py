@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.context import request_id
 from server.errors import APIError, to_api_error
+from server.http.errors import error_response
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class RequestContextMiddleware:
             logger.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            response = to_api_error(exc).response()
+            response = error_response(to_api_error(exc))
             await response(scope, receive, send_with_id)
         finally:
             request_id.reset(token)
@@ -88,7 +89,7 @@ class APIKeyMiddleware:
             if not header
             else "Incorrect API key provided."
         )
-        response = APIError(401, message, "invalid_request_error", None, "invalid_api_key").response()
+        response = error_response(APIError(401, message, "invalid_request_error", None, "invalid_api_key"))
         await response(scope, receive, send)
 
 
@@ -127,7 +128,7 @@ class BodyLimitMiddleware:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            response = BodyTooLarge(self.max_upload_bytes).response()
+            response = error_response(BodyTooLarge(self.max_upload_bytes))
             await response(scope, receive, send)
             return
         received = 0

@@ -6,14 +6,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from engines.errors import EngineError
-from engines.manifest import Manifest, ModelSpec, builtin_manifest_path, load_manifests
+from engines.manifest import Manifest, ModelSpec, builtin_manifest_paths, load_manifests
 from engines.materialize import package_file
 from server.settings import Settings
 
 
 def manifest_paths(settings: Settings) -> list[Path]:
     """The manifests the server reads, in its order: builtin, ``<models_dir>/manifest.toml``, extra ones."""
-    paths = [builtin_manifest_path()]
+    paths = builtin_manifest_paths()
     user = settings.models_dir / "manifest.toml"
     if user.is_file():
         paths.append(user)

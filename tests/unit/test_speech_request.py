@@ -12,9 +12,9 @@ from engines.manifest import Manifest, ModelSpec, builtin_manifest_path, read_ma
 from engines.registry import ModelRegistry
 from engines.types import RuntimeOptions
 from server.errors import APIError
-from server.protocol.speech import SpeechRequest
-from server.routes.voices import voice_list as list_voices_of
-from server.serving.speech import resolve_target
+from server.http.protocol.speech import SpeechRequest
+from server.http.routes.voices import voice_list as list_voices_of
+from server.http.speech import resolve_target
 
 
 def _registry(tmp_path: Path) -> ModelRegistry:

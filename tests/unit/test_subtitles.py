@@ -8,9 +8,9 @@ import srt
 import webvtt
 
 from engines.types import Segment, Word
-from server.subtitles import LINE_CHARS, MAX_SECONDS, cues
-from server.subtitles import srt as to_srt
-from server.subtitles import vtt as to_vtt
+from server.http.subtitles import LINE_CHARS, MAX_SECONDS, cues
+from server.http.subtitles import srt as to_srt
+from server.http.subtitles import vtt as to_vtt
 
 
 def _segment(words: list[tuple[str, float, float]], with_words: bool = True) -> Segment:

@@ -9,11 +9,11 @@ from contextlib import AsyncExitStack
 
 from engines.errors import ModelUnavailableError
 from engines.types import Segment, TokenLogprob, TranscriptionInfo, Word
-from server import formats
-from server.formats import Transcript
-from server.serving.forms import TranscriptionRequest
-from server.serving.transcription import _events
-from server.streaming import ThreadedIterator
+from server.core.worker import ThreadedIterator
+from server.http import formats
+from server.http.formats import Transcript
+from server.http.forms import TranscriptionRequest
+from server.http.transcription import _events
 
 INFO = TranscriptionInfo("de", 0.98, 12.3, 11.0, "transcribe", False, prompt_tokens=3)
 
@@ -94,7 +94,7 @@ def _collect(items: Iterator[object], include: tuple[str, ...] = ()) -> tuple[li
         stack.callback(lambda: closed.append(True))
         it = ThreadedIterator(lambda _c: items)
         req = TranscriptionRequest("transcribe", b"", "x", "m", include=include, stream=True)
-        return [chunk async for chunk in _events(it, INFO, req, stack, lambda: None)]
+        return [chunk async for chunk in _events(it, INFO, req, stack)]
 
     chunks = asyncio.run(run())
     return [json.loads(c.decode().removeprefix("data: ")) for c in chunks], bool(closed)

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData, Headers, UploadFile
 
 from engines.errors import InvalidOptionError
 from server.errors import APIError
-from server.serving.forms import parse_form
+from server.http.forms import parse_form
 
 
 def _parse(fields: list[tuple[str, str]], task: str = "transcribe", file: bool = True):

@@ -1,4 +1,4 @@
-"""Bridges from blocking engine iterators to async streams, and server-sent event framing.
+"""The bridge from blocking engine iterators to async streams.
 
 Engines are synchronous. :class:`ThreadedIterator` runs one in a worker thread, hands its items to the
 event loop with back-pressure (a small bounded queue), and stops it when the consumer goes away
@@ -8,7 +8,7 @@ event loop with back-pressure (a small bounded queue), and stops it when the con
 from __future__ import annotations
 
 import asyncio
-import json
+import contextvars
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -20,11 +20,6 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 _DONE = object()
-
-
-def sse(event: dict[str, Any]) -> bytes:
-    """One server-sent event: a single ``data:`` line with compact JSON, then a blank line."""
-    return b"data: " + json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode() + b"\n\n"
 
 
 class _Raised:
@@ -89,8 +84,10 @@ class ThreadedIterator(Generic[T]):
         if self._queue is None:
             loop = asyncio.get_running_loop()
             self._queue = asyncio.Queue(self._maxsize)
-            self._thread = threading.Thread(target=self._run, args=(loop, self._queue), daemon=True,
-                                            name="earshot-engine")
+            # The caller's context (request id for log lines, metric labels) goes with the work.
+            context = contextvars.copy_context()
+            self._thread = threading.Thread(target=context.run, args=(self._run, loop, self._queue),
+                                            daemon=True, name="earshot-engine")
             self._thread.start()
         return self._queue
 

@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 
 from engines.manifest import ModelSpec
 from engines.registry import ModelRegistry
-from server.deps import get_registry
-from server.protocol.models import Model, ModelList
+from server.http.deps import get_registry
+from server.http.protocol.models import Model, ModelList
 
 router = APIRouter()
 

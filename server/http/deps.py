@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from engines.registry import ModelRegistry
-from server.admission import Admission
+from server.core import Services
 from server.settings import Settings
 
 
@@ -19,6 +19,6 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_admission(request: Request) -> Admission:
-    """Per-model concurrency gates."""
-    return request.app.state.admission
+def get_services(request: Request) -> Services:
+    """The serving core's services (transcription, diarization, speech)."""
+    return request.app.state.services

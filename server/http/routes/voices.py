@@ -10,8 +10,8 @@ from engines.errors import EngineError
 from engines.materialize import model_entry_point, model_location
 from engines.piper import VoiceInfo, read_voice_info
 from engines.registry import ModelRegistry
-from server.deps import get_registry
-from server.protocol.speech import VoiceEntry, VoiceList
+from server.http.deps import get_registry
+from server.http.protocol.speech import VoiceEntry, VoiceList
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from server.protocol.transcriptions import Logprob, UsageDuration, UsageTokens
+from server.http.protocol.transcriptions import Logprob, UsageDuration, UsageTokens
 
 
 class TranscriptionDiarizedSegment(BaseModel):

@@ -14,8 +14,8 @@ from typing import Any
 
 from engines.languages import language_name
 from engines.types import Segment, TokenLogprob, TranscriptionInfo
-from server import subtitles
-from server.protocol.transcriptions import (
+from server.http import subtitles
+from server.http.protocol.transcriptions import (
     InputTokenDetails,
     Logprob,
     Transcription,

@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from engines.decode import decode_audio
 from engines.errors import AudioError
 from server.errors import invalid
-from server.serving.forms import TranscriptionRequest
+from server.http.forms import TranscriptionRequest
 
 DIARIZE_MODELS = frozenset({"gpt-4o-transcribe-diarize"})
 DIARIZE_FORMATS = ("json", "text", "diarized_json")

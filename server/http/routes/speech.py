@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.protocol.speech import SpeechRequest
-from server.serving.speech import create_speech
+from server.http.protocol.speech import SpeechRequest
+from server.http.speech import create_speech
 
 router = APIRouter()
 

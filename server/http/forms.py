@@ -1,4 +1,4 @@
-"""Multipart form -> a validated transcription/translation request (API.md §1.2, §3.1, §4).
+"""Multipart form -> a validated transcription/translation request (API.md §1.2, §3.1, §4) -> engine options.
 
 Array fields arrive as ``name[]`` (the SDK) or ``name`` (curl); ``chunking_strategy`` as ``auto``, a
 JSON object, or bracketed fields ``chunking_strategy[type]``. Unknown fields are ignored. Every bad
@@ -14,15 +14,17 @@ from dataclasses import dataclass
 from starlette.datastructures import FormData, UploadFile
 
 from engines.languages import normalize_language
-from engines.types import VadOptions
+from engines.types import TranscriptionOptions, VadOptions
 from server.errors import APIError, invalid
-from server.middleware import BodyTooLarge
-from server.protocol.transcriptions import (
+from server.http import formats
+from server.http.protocol.transcriptions import (
     GRANULARITIES,
     INCLUDES,
     RESPONSE_FORMATS,
     TRANSLATION_FORMATS,
 )
+from server.middleware import BodyTooLarge
+from server.settings import Settings
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
@@ -197,4 +199,29 @@ async def parse_form(form: FormData, task: str, max_file_bytes: int) -> Transcri
         include=include,
         stream=stream,
         chunking=chunking,
+    )
+
+
+def engine_options(req: TranscriptionRequest, settings: Settings) -> TranscriptionOptions:
+    """What the engine is asked to do: the request's choices over the server's defaults."""
+    vad: VadOptions | None = None
+    if req.chunking is not None and req.chunking.vad is not None:
+        vad = req.chunking.vad
+    elif settings.vad_filter or req.chunking is not None:
+        vad = VadOptions(settings.vad_threshold, settings.vad_min_silence_ms, settings.vad_speech_pad_ms)
+    words = "word" in req.granularities and req.response_format == "verbose_json"
+    return TranscriptionOptions(
+        task=req.task,
+        language=req.language,
+        prompt=req.prompt,
+        temperature=req.temperature,
+        beam_size=settings.beam_size,
+        word_timestamps=words or (req.response_format in formats.NEEDS_WORDS and not req.stream),
+        token_logprobs="logprobs" in req.include,
+        vad=vad,
+        no_speech_threshold=settings.no_speech_threshold,
+        log_prob_threshold=settings.log_prob_threshold,
+        batched_min_seconds=settings.batched_min_seconds,
+        batch_size=settings.batch_size,
+        segment_timing=req.stream or req.response_format not in ("json", "text"),
     )

@@ -7,8 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from server.protocol.transcriptions import GRANULARITIES, INCLUDES, RESPONSE_FORMATS, TRANSLATION_FORMATS
-from server.serving.transcription import handle
+from server.http.protocol.transcriptions import GRANULARITIES, INCLUDES, RESPONSE_FORMATS, TRANSLATION_FORMATS
+from server.http.transcription import handle
 
 router = APIRouter()
 

@@ -14,7 +14,7 @@ class Model(BaseModel):
     object: Literal["model"] = "model"
     created: int
     owned_by: str = "earshot"
-    kind: Literal["stt", "tts"]
+    kind: Literal["stt", "tts", "speaker"]
     backend: str
     root: str  # the real model an alias stands for (itself for a real model)
     aliases: list[str] = []

@@ -1,4 +1,4 @@
-"""The playground page: ``/`` redirects to ``/playground``; plain HTML/JS/CSS from ``server/static``."""
+"""The playground page: ``/`` redirects to ``/playground``; plain HTML/JS/CSS from ``server/http/static``."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ OPEN_PATHS = ("/", "/playground", *(f"/playground/{name}" for name in ASSETS))
 
 
 def _read(name: str) -> str:
-    return files("server").joinpath("static", name).read_text(encoding="utf-8")
+    return files("server.http").joinpath("static", name).read_text(encoding="utf-8")
 
 
 @router.get("/")

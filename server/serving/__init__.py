@@ -1,1 +1,0 @@
-"""Orchestration between the routers and the engines."""
