@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 SAMPLE_RATE = 16000
 HOP = 160  # samples per 10 ms frame
 FRAME_S = HOP / SAMPLE_RATE
-WINDOW_FRAMES = 160  # 1.6 s embedding windows
 
 
 @dataclass(frozen=True)
@@ -34,12 +33,13 @@ class DiarizationOptions:
     """Tuning of the diarizer (defaults measured on the development set, scripts/diarization_eval.py)."""
 
     encoder: str = "campplus"  # engines.speaker_encoder.ENCODER_KINDS
+    window_s: float = 1.6  # embedding window
     hop_s: float = 0.75  # window step inside speech
     threshold: float | None = None  # AHC stops merging below this cosine similarity; None: the encoder's
     min_window_s: float = 0.3  # speech regions shorter than this get no embedding of their own
     max_speakers: int | None = None
     known_min_similarity: float | None = None  # a cluster takes a reference's name only above this; None: the encoder's
-    vad_threshold: float = 0.5
+    vad_threshold: float = 0.35  # lower than transcription's 0.5: narrow-band speech scores lower (measured)
     vad_min_silence_ms: int = 250
     vad_pad_ms: int = 60
 
@@ -89,21 +89,22 @@ def speech_regions(audio: np.ndarray, options: DiarizationOptions) -> list[tuple
 def _windows(
     regions: list[tuple[int, int]], n_frames: int, options: DiarizationOptions
 ) -> list[tuple[int, int]]:
-    """10 ms frame ranges to embed: ``WINDOW_FRAMES`` long, every ``hop_s`` inside each region."""
+    """10 ms frame ranges to embed: ``window_s`` long, every ``hop_s`` inside each region."""
     hop = max(1, int(round(options.hop_s / FRAME_S)))
+    size = max(1, int(round(options.window_s / FRAME_S)))
     min_len = int(options.min_window_s / FRAME_S)
     out: list[tuple[int, int]] = []
     for s, e in regions:
         a, b = s // HOP, min(n_frames, e // HOP + 1)
         if b - a < min_len:
             continue
-        if b - a <= WINDOW_FRAMES:
+        if b - a <= size:
             out.append((a, b))
             continue
-        starts = list(range(a, b - WINDOW_FRAMES + 1, hop))
-        if starts[-1] != b - WINDOW_FRAMES:
-            starts.append(b - WINDOW_FRAMES)
-        out += [(x, x + WINDOW_FRAMES) for x in starts]
+        starts = list(range(a, b - size + 1, hop))
+        if starts[-1] != b - size:
+            starts.append(b - size)
+        out += [(x, x + size) for x in starts]
     return out
 
 
@@ -195,10 +196,10 @@ class Diarizer:
         names = name_clusters(
             centroids(emb, labels), ref_vecs, ref_names, self.options.known_min_similarity, self.share_similarity
         )
-        return _turns(regions, windows, labels, names)
+        return label_turns(regions, windows, labels, names)
 
 
-def _turns(
+def label_turns(
     regions: list[tuple[int, int]], windows: list[tuple[int, int]], labels: np.ndarray, names: list[str]
 ) -> list[SpeakerTurn]:
     """Label every speech frame with its nearest window centre's speaker; merge runs into turns."""

@@ -70,7 +70,9 @@ def _holder(request: Request) -> DiarizerHolder:
     if holder is None:
         settings: Settings = request.app.state.settings
         options = DiarizationOptions(
-            threshold=settings.diarize_threshold, max_speakers=settings.diarize_max_speakers
+            encoder=settings.diarize_encoder,
+            threshold=settings.diarize_threshold,
+            max_speakers=settings.diarize_max_speakers,
         )
         holder = request.app.state.diarizer = DiarizerHolder(lambda: Diarizer.load(options=options))
     return holder
