@@ -46,7 +46,9 @@ class CamPlusPlusEncoder:
         self._lock = threading.Lock()  # one batch at a time: the session's threads are the budget
 
     @classmethod
-    def load(cls, path: Path = DEFAULT_MODEL, sha256: str | None = DEFAULT_SHA256, threads: int = 1) -> CamPlusPlusEncoder:
+    def load(
+        cls, path: Path = DEFAULT_MODEL, sha256: str | None = DEFAULT_SHA256, threads: int = 1
+    ) -> CamPlusPlusEncoder:
         """Load the ONNX file, checking its sha256 when given."""
         try:
             raw = path.read_bytes()
@@ -57,7 +59,7 @@ class CamPlusPlusEncoder:
         return cls(raw, threads)
 
     def embed(self, feats: np.ndarray) -> np.ndarray:
-        """Embed a batch of equal-length normalised log-mel windows ``(B, T, 80)`` -> ``(B, 192)``, unit norm."""
+        """Embed equal-length normalised log-mel windows ``(B, T, 80)`` -> ``(B, 192)``, unit norm."""
         feats = np.asarray(feats, dtype=np.float32)
         if feats.shape[1] < MIN_FRAMES:
             feats = np.tile(feats, (1, -(-MIN_FRAMES // feats.shape[1]), 1))
@@ -86,7 +88,12 @@ class CamPlusPlusEncoder:
                 by_len.setdefault(spans[i][1] - spans[i][0], []).append(i)
             for length, idx in by_len.items():
                 batch = np.stack([power[spans[i][0] - first : spans[i][0] - first + length] for i in idx])
-                gains = np.array([TARGET_RMS / max(_rms(audio[a * HOP : b * HOP]), 1e-6) for a, b in (spans[i] for i in idx)])
+                gains = np.array(
+                    [
+                        TARGET_RMS / max(_rms(audio[a * HOP : b * HOP]), 1e-6)
+                        for a, b in (spans[i] for i in idx)
+                    ]
+                )
                 out[idx] = self.embed(log_fbank(batch, gains))
         return out
 

@@ -5,7 +5,8 @@ inside each region -> speaker embeddings (CAM++ by default, or GE2E: ``engines.s
 average-linkage clustering (the number of speakers estimated by a similarity threshold calibrated per
 encoder, or fixed when known) -> each speech frame takes the label of the nearest window centre -> speaker
 turns. Known speakers: every reference clip is embedded; the references heard in the audio are a floor on
-the number of speakers, and clusters are named after the most similar reference; the others are ``A``, ``B``, ….
+the number of speakers, and clusters are named after the most similar reference; the others are
+``A``, ``B``, ….
 ``assign_words`` then gives each Whisper word the speaker whose turn overlaps it most and groups
 consecutive words of one speaker into segments.
 """
@@ -38,7 +39,9 @@ class DiarizationOptions:
     threshold: float | None = None  # AHC stops merging below this cosine similarity; None: the encoder's
     min_window_s: float = 0.3  # speech regions shorter than this get no embedding of their own
     max_speakers: int | None = None
-    known_min_similarity: float | None = None  # a cluster takes a reference's name only above this; None: the encoder's
+    known_min_similarity: float | None = (
+        None  # a cluster takes a reference's name only above this; None: the encoder's
+    )
     vad_threshold: float = 0.35  # lower than transcription's 0.5: narrow-band speech scores lower (measured)
     vad_min_silence_ms: int = 250
     vad_pad_ms: int = 60
@@ -119,7 +122,9 @@ class Diarizer:
             opts,
             threshold=calibration.threshold if opts.threshold is None else opts.threshold,
             known_min_similarity=(
-                calibration.known_min_similarity if opts.known_min_similarity is None else opts.known_min_similarity
+                calibration.known_min_similarity
+                if opts.known_min_similarity is None
+                else opts.known_min_similarity
             ),
         )
         self.share_similarity = calibration.share_similarity
@@ -194,7 +199,11 @@ class Diarizer:
         labels = cluster(emb, self.threshold, n_clusters=k)
         assert self.options.known_min_similarity is not None
         names = name_clusters(
-            centroids(emb, labels), ref_vecs, ref_names, self.options.known_min_similarity, self.share_similarity
+            centroids(emb, labels),
+            ref_vecs,
+            ref_names,
+            self.options.known_min_similarity,
+            self.share_similarity,
         )
         return label_turns(regions, windows, labels, names)
 

@@ -56,8 +56,8 @@ def power_fbank(audio: np.ndarray) -> np.ndarray:
 
 
 def log_fbank(power: np.ndarray, gain: float | np.ndarray = 1.0) -> np.ndarray:
-    """Mean-normalised log energies of ``power`` (``(..., frames, 80)``) after scaling the waveform by ``gain``
-    (one per leading index when an array)."""
+    """Mean-normalised log energies of ``power`` (``(..., frames, 80)``) after scaling the waveform by
+    ``gain`` (one per leading index when an array)."""
     scale = np.square(np.asarray(gain, dtype=np.float32))
     if scale.ndim:
         scale = scale.reshape(scale.shape + (1,) * (power.ndim - scale.ndim))

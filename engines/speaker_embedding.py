@@ -151,7 +151,7 @@ class SpeakerEncoder:
         return raw / np.maximum(norms, 1e-9)
 
     def embed_windows(self, audio: np.ndarray, windows: Sequence[tuple[int, int]]) -> np.ndarray:
-        """One d-vector per window of 10 ms frames ``(a, b)``, each window's level first set to -30 dBFS RMS."""
+        """One d-vector per window of 10 ms frames ``(a, b)``, each window's level set to -30 dBFS RMS."""
         mel = mel_spectrogram(audio)
         target_rms = 10 ** (NORM_TARGET_DBFS / 20)
         out = np.zeros((len(windows), self.dim), dtype=np.float32)

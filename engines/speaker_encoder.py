@@ -43,7 +43,7 @@ class SpeakerEncoder(Protocol):
     dim: int
 
     def embed_windows(self, audio: np.ndarray, windows: Sequence[tuple[int, int]]) -> np.ndarray:
-        """One embedding per window of 10 ms frames ``(a, b)`` of 16 kHz ``audio``: ``(len(windows), dim)``."""
+        """One embedding per window of 10 ms frames ``(a, b)`` of 16 kHz audio: ``(len(windows), dim)``."""
         ...
 
     def embed_utterance(self, wav: np.ndarray) -> np.ndarray:

