@@ -77,9 +77,7 @@ def test_diarized_json_shape_and_speakers(diarized: object, conversation: cv.Con
     ],
     ids=["narrow-band", "short-turns", "short-turns-overlap"],
 )
-def test_telephone_and_short_turn_conversations(
-    client: openai.OpenAI, conv: object, channel: object
-) -> None:
+def test_telephone_and_short_turn_conversations(client: openai.OpenAI, conv: object, channel: object) -> None:
     conversation: cv.Conversation = conv()  # type: ignore[operator]
     audio = channel(conversation.audio)  # type: ignore[operator]
     result = client.audio.transcriptions.create(
