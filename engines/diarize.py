@@ -158,16 +158,15 @@ class Diarizer:
             windows = [(s // HOP, max(s // HOP + 1, min(n_frames, e // HOP + 1))) for s, e in regions]
         return regions, windows, self.encoder.embed_windows(audio, windows)
 
-    def count_speakers(self, emb: np.ndarray, references: np.ndarray | None = None) -> int | None:
-        """The number of clusters to make when it is known, else None (estimate it by the threshold).
+    def known_count(self, emb: np.ndarray, estimate: int, references: np.ndarray | None = None) -> int | None:
+        """The number of speakers when it is known, else None (keep the threshold's ``estimate``).
 
-        Known: the estimate exceeds ``max_speakers`` (cap it), or fewer clusters than the known speakers heard
-        in the audio (a reference is heard when it is the nearest reference of at least two windows, with a
-        similarity above the naming floor): two known voices are never merged.
+        Known: the estimate exceeds ``max_speakers`` (cap it), or it is below the number of known speakers
+        heard in the audio (a reference is heard when it is the nearest reference of at least two windows,
+        at least ``known_min_similarity`` alike): two known voices are never merged.
         """
         opts = self.options
-        k_est = int(cluster(emb, self.threshold).max()) + 1 if len(emb) else 0
-        if opts.max_speakers is not None and k_est > opts.max_speakers:
+        if opts.max_speakers is not None and estimate > opts.max_speakers:
             return opts.max_speakers
         if references is not None and len(references) > 1 and len(emb):
             sims = emb @ references.T
@@ -175,7 +174,7 @@ class Diarizer:
             assert opts.known_min_similarity is not None
             close = sims[np.arange(len(emb)), nearest] >= opts.known_min_similarity
             heard = int((np.bincount(nearest[close], minlength=len(references)) >= 2).sum())
-            if k_est < heard:
+            if estimate < heard:
                 return heard if opts.max_speakers is None else min(heard, opts.max_speakers)
         return None
 
@@ -195,8 +194,13 @@ class Diarizer:
             return []
         ref_names = list(references) if references else []
         ref_vecs = np.stack([references[n] for n in ref_names]) if references else None
-        k = num_speakers if num_speakers is not None else self.count_speakers(emb, ref_vecs)
-        labels = cluster(emb, self.threshold, n_clusters=k)
+        if num_speakers is not None:
+            labels = cluster(emb, self.threshold, n_clusters=num_speakers)
+        else:
+            labels = cluster(emb, self.threshold)
+            k = self.known_count(emb, int(labels.max()) + 1, ref_vecs)
+            if k is not None:
+                labels = cluster(emb, self.threshold, n_clusters=k)
         assert self.options.known_min_similarity is not None
         names = name_clusters(
             centroids(emb, labels),
