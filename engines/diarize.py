@@ -1,10 +1,12 @@
 """Offline speaker diarization: who spoke when, and which words each speaker said.
 
 Pipeline: Silero VAD (bundled with faster-whisper) -> speech regions -> 1.6 s windows every ``hop_s``
-inside each region -> GE2E d-vectors (``engines.speaker_embedding``) -> average-linkage clustering (the
-number of speakers estimated by a similarity threshold) -> each speech frame takes the label of the
-nearest window centre -> speaker turns. Known speakers: every reference clip is embedded and clusters
-are named after the most similar reference; the others are ``A``, ``B``, ….
+inside each region -> speaker embeddings (CAM++ by default, or GE2E: ``engines.speaker_encoder``) ->
+average-linkage clustering (the number of speakers estimated by a similarity threshold calibrated per
+encoder, or fixed when known) -> each speech frame takes the label of the nearest window centre -> speaker
+turns. Known speakers: every reference clip is embedded; the references heard in the audio are a floor on
+the number of speakers, and clusters are named after the most similar reference; the others are
+``A``, ``B``, ….
 ``assign_words`` then gives each Whisper word the speaker whose turn overlaps it most and groups
 consecutive words of one speaker into segments.
 """
@@ -13,37 +15,34 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
 
 from engines.clustering import centroids, cluster, name_clusters
-from engines.speaker_embedding import (
-    DEFAULT_WEIGHTS,
-    HOP,
-    NORM_TARGET_DBFS,
-    PARTIAL_FRAMES,
-    SAMPLE_RATE,
-    SpeakerEncoder,
-    mel_spectrogram,
-)
+from engines.speaker_encoder import CALIBRATION, SpeakerEncoder, load_speaker_encoder
 
 logger = logging.getLogger(__name__)
-FRAME_S = HOP / SAMPLE_RATE  # 10 ms
+SAMPLE_RATE = 16000
+HOP = 160  # samples per 10 ms frame
+FRAME_S = HOP / SAMPLE_RATE
 
 
 @dataclass(frozen=True)
 class DiarizationOptions:
-    """Tuning of the diarizer (defaults measured on the test conversations)."""
+    """Tuning of the diarizer (defaults measured on the development set, scripts/diarization_eval.py)."""
 
+    encoder: str = "campplus"  # engines.speaker_encoder.ENCODER_KINDS
+    window_s: float = 1.6  # embedding window
     hop_s: float = 0.75  # window step inside speech
-    threshold: float = 0.65  # AHC stops merging below this cosine similarity (speaker count estimate)
+    threshold: float | None = None  # AHC stops merging below this cosine similarity; None: the encoder's
     min_window_s: float = 0.3  # speech regions shorter than this get no embedding of their own
     max_speakers: int | None = None
-    known_min_similarity: float = 0.75  # a cluster takes a reference's name only above this similarity
-    vad_threshold: float = 0.5
+    known_min_similarity: float | None = (
+        None  # a cluster takes a reference's name only above this; None: the encoder's
+    )
+    vad_threshold: float = 0.35  # lower than transcription's 0.5: narrow-band speech scores lower (measured)
     vad_min_silence_ms: int = 250
     vad_pad_ms: int = 60
 
@@ -93,59 +92,91 @@ def speech_regions(audio: np.ndarray, options: DiarizationOptions) -> list[tuple
 def _windows(
     regions: list[tuple[int, int]], n_frames: int, options: DiarizationOptions
 ) -> list[tuple[int, int]]:
-    """Mel-frame ranges to embed: ``PARTIAL_FRAMES`` long, every ``hop_s`` inside each region."""
+    """10 ms frame ranges to embed: ``window_s`` long, every ``hop_s`` inside each region."""
     hop = max(1, int(round(options.hop_s / FRAME_S)))
+    size = max(1, int(round(options.window_s / FRAME_S)))
     min_len = int(options.min_window_s / FRAME_S)
     out: list[tuple[int, int]] = []
     for s, e in regions:
         a, b = s // HOP, min(n_frames, e // HOP + 1)
         if b - a < min_len:
             continue
-        if b - a <= PARTIAL_FRAMES:
+        if b - a <= size:
             out.append((a, b))
             continue
-        starts = list(range(a, b - PARTIAL_FRAMES + 1, hop))
-        if starts[-1] != b - PARTIAL_FRAMES:
-            starts.append(b - PARTIAL_FRAMES)
-        out += [(x, x + PARTIAL_FRAMES) for x in starts]
+        starts = list(range(a, b - size + 1, hop))
+        if starts[-1] != b - size:
+            starts.append(b - size)
+        out += [(x, x + size) for x in starts]
     return out
 
 
 class Diarizer:
-    """Speaker diarization with a GE2E encoder; ``diarize()`` returns speaker turns."""
+    """Speaker diarization with a speaker encoder; ``diarize()`` returns speaker turns."""
 
     def __init__(self, encoder: SpeakerEncoder, options: DiarizationOptions | None = None) -> None:
         self.encoder = encoder
-        self.options = options or DiarizationOptions()
+        opts = options or DiarizationOptions()
+        calibration = CALIBRATION[opts.encoder]
+        self.options = replace(
+            opts,
+            threshold=calibration.threshold if opts.threshold is None else opts.threshold,
+            known_min_similarity=(
+                calibration.known_min_similarity
+                if opts.known_min_similarity is None
+                else opts.known_min_similarity
+            ),
+        )
+        self.share_similarity = calibration.share_similarity
 
     @classmethod
-    def load(cls, weights: Path = DEFAULT_WEIGHTS, options: DiarizationOptions | None = None) -> Diarizer:
-        """Load the speaker encoder weights."""
-        return cls(SpeakerEncoder.load(weights), options)
+    def load(cls, options: DiarizationOptions | None = None) -> Diarizer:
+        """Load the speaker encoder ``options.encoder`` names."""
+        opts = options or DiarizationOptions()
+        return cls(load_speaker_encoder(opts.encoder), opts)
+
+    @property
+    def threshold(self) -> float:
+        """The cosine similarity below which clusters stay apart."""
+        assert self.options.threshold is not None
+        return self.options.threshold
 
     def embed_reference(self, audio: np.ndarray) -> np.ndarray:
-        """The d-vector of a known speaker's reference clip (speech only)."""
+        """The embedding of a known speaker's reference clip (speech only)."""
         regions = speech_regions(audio, self.options)
         speech = np.concatenate([audio[s:e] for s, e in regions]) if regions else audio
         return self.encoder.embed_utterance(speech)
 
-    def embed_windows(self, audio: np.ndarray, mel: np.ndarray, windows: list[tuple[int, int]]) -> np.ndarray:
-        """One d-vector per mel window, each window's level first set to -30 dBFS RMS."""
-        target_rms = 10 ** (NORM_TARGET_DBFS / 20)
-        out = np.zeros((len(windows), self.encoder.dim), dtype=np.float32)
-        by_len: dict[int, list[int]] = {}
-        for i, (a, b) in enumerate(windows):
-            by_len.setdefault(b - a, []).append(i)
-        for _, idx in sorted(by_len.items()):
-            batch = np.stack([mel[windows[i][0] : windows[i][1]] for i in idx])
-            rms = np.array(
-                [np.sqrt(np.mean(np.square(audio[a * HOP : b * HOP]))) for a, b in (windows[i] for i in idx)]
-            )
-            # Mel power scales with the square of the waveform gain.
-            batch *= ((target_rms / np.maximum(rms, 1e-6)) ** 2).astype(np.float32)[:, None, None]
-            for k in range(0, len(idx), 64):
-                out[idx[k : k + 64]] = self.encoder.embed(batch[k : k + 64])
-        return out
+    def embed(self, audio: np.ndarray) -> tuple[list[tuple[int, int]], list[tuple[int, int]], np.ndarray]:
+        """Speech regions (samples), the windows embedded (10 ms frames) and their embeddings."""
+        regions = speech_regions(audio, self.options)
+        if not regions:
+            return [], [], np.zeros((0, self.encoder.dim), dtype=np.float32)
+        n_frames = len(audio) // HOP
+        windows = _windows(regions, n_frames, self.options)
+        if not windows:  # only very short bursts of speech: one speaker
+            windows = [(s // HOP, max(s // HOP + 1, min(n_frames, e // HOP + 1))) for s, e in regions]
+        return regions, windows, self.encoder.embed_windows(audio, windows)
+
+    def known_count(self, emb: np.ndarray, estimate: int, references: np.ndarray | None = None) -> int | None:
+        """The number of speakers when it is known, else None (keep the threshold's ``estimate``).
+
+        Known: the estimate exceeds ``max_speakers`` (cap it), or it is below the number of known speakers
+        heard in the audio (a reference is heard when it is the nearest reference of at least two windows,
+        at least ``known_min_similarity`` alike): two known voices are never merged.
+        """
+        opts = self.options
+        if opts.max_speakers is not None and estimate > opts.max_speakers:
+            return opts.max_speakers
+        if references is not None and len(references) > 1 and len(emb):
+            sims = emb @ references.T
+            nearest = np.argmax(sims, axis=1)
+            assert opts.known_min_similarity is not None
+            close = sims[np.arange(len(emb)), nearest] >= opts.known_min_similarity
+            heard = int((np.bincount(nearest[close], minlength=len(references)) >= 2).sum())
+            if estimate < heard:
+                return heard if opts.max_speakers is None else min(heard, opts.max_speakers)
+        return None
 
     def diarize(
         self,
@@ -155,30 +186,33 @@ class Diarizer:
     ) -> list[SpeakerTurn]:
         """Who spoke when in 16 kHz mono ``audio``.
 
-        ``references`` maps known speaker names to their d-vectors (``embed_reference``);
+        ``references`` maps known speaker names to their embeddings (``embed_reference``);
         ``num_speakers`` fixes the number of clusters instead of estimating it.
         """
-        opts = self.options
-        regions = speech_regions(audio, opts)
+        regions, windows, emb = self.embed(audio)
         if not regions:
             return []
-        mel = mel_spectrogram(audio)
-        windows = _windows(regions, len(mel), opts)
-        if not windows:  # only very short bursts of speech: one speaker
-            windows = [(s // HOP, min(len(mel), e // HOP + 1)) for s, e in regions]
-        emb = self.embed_windows(audio, mel, windows)
-        k = num_speakers
-        if k is None and opts.max_speakers is not None:
-            k_est = int(cluster(emb, opts.threshold).max()) + 1
-            k = min(k_est, opts.max_speakers) if k_est > opts.max_speakers else None
-        labels = cluster(emb, opts.threshold, n_clusters=k)
         ref_names = list(references) if references else []
         ref_vecs = np.stack([references[n] for n in ref_names]) if references else None
-        names = name_clusters(centroids(emb, labels), ref_vecs, ref_names, opts.known_min_similarity)
-        return _turns(regions, windows, labels, names)
+        if num_speakers is not None:
+            labels = cluster(emb, self.threshold, n_clusters=num_speakers)
+        else:
+            labels = cluster(emb, self.threshold)
+            k = self.known_count(emb, int(labels.max()) + 1, ref_vecs)
+            if k is not None:
+                labels = cluster(emb, self.threshold, n_clusters=k)
+        assert self.options.known_min_similarity is not None
+        names = name_clusters(
+            centroids(emb, labels),
+            ref_vecs,
+            ref_names,
+            self.options.known_min_similarity,
+            self.share_similarity,
+        )
+        return label_turns(regions, windows, labels, names)
 
 
-def _turns(
+def label_turns(
     regions: list[tuple[int, int]], windows: list[tuple[int, int]], labels: np.ndarray, names: list[str]
 ) -> list[SpeakerTurn]:
     """Label every speech frame with its nearest window centre's speaker; merge runs into turns."""

@@ -12,7 +12,7 @@ from typing import Any
 from engines.errors import ManifestError
 
 KINDS = ("stt", "tts", "speaker")
-BACKENDS = {"faster-whisper": "stt", "piper": "tts", "speaker-encoder": "speaker"}
+BACKENDS = {"faster-whisper": "stt", "piper": "tts", "speaker-encoder": "speaker", "campplus": "speaker"}
 
 
 @dataclass(frozen=True)

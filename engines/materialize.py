@@ -185,7 +185,7 @@ def model_location(spec: ModelSpec, models_dir: Path) -> Path:
 def model_entry_point(spec: ModelSpec, location: Path) -> Path:
     """What the backend loads: the directory for whisper, the .onnx file for piper, the weights file for
     the speaker encoder."""
-    if spec.backend == "speaker-encoder":
+    if spec.backend in ("speaker-encoder", "campplus"):
         if spec.path is not None and spec.path.is_file():
             return spec.path
         if not spec.files:

@@ -54,14 +54,23 @@ def _load_speaker_encoder(spec: ModelSpec, path: Path, runtime: RuntimeOptions) 
     return SpeakerEncoder.load(path, sha256=None)  # type: ignore[return-value]
 
 
+def _load_campplus(spec: ModelSpec, path: Path, runtime: RuntimeOptions) -> Engine:
+    """CAM++ in onnxruntime (its file's sha256 was checked against the manifest already)."""
+    from engines.campplus import CamPlusPlusEncoder
+
+    return CamPlusPlusEncoder.load(path, sha256=None)  # type: ignore[return-value]
+
+
 DEFAULT_LOADERS: Mapping[str, Loader] = {
     "faster-whisper": _load_whisper,
     "piper": _load_piper,
     "speaker-encoder": _load_speaker_encoder,
+    "campplus": _load_campplus,
 }
 BACKEND_MODULES: Mapping[str, tuple[str, ...]] = {
     "faster-whisper": ("faster_whisper", "faster_whisper.vad"),
     "piper": ("onnxruntime", "piper.voice"),
+    "campplus": ("onnxruntime", "kaldi_native_fbank"),
 }
 
 

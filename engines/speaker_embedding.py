@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -148,6 +149,25 @@ class SpeakerEncoder:
         raw = np.maximum(h @ self.linear_w + self.linear_b, 0.0)
         norms = np.linalg.norm(raw, axis=1, keepdims=True)
         return raw / np.maximum(norms, 1e-9)
+
+    def embed_windows(self, audio: np.ndarray, windows: Sequence[tuple[int, int]]) -> np.ndarray:
+        """One d-vector per window of 10 ms frames ``(a, b)``, each window's level set to -30 dBFS RMS."""
+        mel = mel_spectrogram(audio)
+        target_rms = 10 ** (NORM_TARGET_DBFS / 20)
+        out = np.zeros((len(windows), self.dim), dtype=np.float32)
+        by_len: dict[int, list[int]] = {}
+        for i, (a, b) in enumerate(windows):
+            by_len.setdefault(b - a, []).append(i)
+        for _, idx in sorted(by_len.items()):
+            batch = np.stack([mel[windows[i][0] : windows[i][1]] for i in idx])
+            rms = np.array(
+                [np.sqrt(np.mean(np.square(audio[a * HOP : b * HOP]))) for a, b in (windows[i] for i in idx)]
+            )
+            # Mel power scales with the square of the waveform gain.
+            batch *= ((target_rms / np.maximum(rms, 1e-6)) ** 2).astype(np.float32)[:, None, None]
+            for k in range(0, len(idx), 64):
+                out[idx[k : k + 64]] = self.embed(batch[k : k + 64])
+        return out
 
     def embed_utterance(self, wav: np.ndarray, hop_frames: int = 80) -> np.ndarray:
         """One d-vector for a whole clip: the normalised mean of its 1.6 s partial windows."""

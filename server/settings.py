@@ -87,9 +87,13 @@ class Settings(BaseSettings):
         60.0, gt=0, description="Audio this long uses the batched pipeline (faster on long audio); unset = never."
     )
     batch_size: int = Field(4, ge=1, le=64, description="Batch size of the batched pipeline.")
-    diarize_threshold: float = Field(
-        0.65, ge=0, le=1, description="Diarization: voices less alike than this are different speakers."
+    diarize_encoder: Literal["campplus", "ge2e"] = Field(
+        "campplus", description="Diarization speaker encoder: campplus (CAM++), or ge2e (the old one, for one release)."
     )
+    diarize_threshold: float | None = Field(
+        None, ge=0, le=1,
+        description="Diarization: voices less alike than this are different speakers; unset = the encoder's calibrated value.",
+    )  # fmt: skip
     diarize_max_speakers: int | None = Field(None, ge=1, description="Diarization: at most this many speakers.")
 
     @classmethod

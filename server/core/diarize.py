@@ -28,6 +28,7 @@ from server.core.worker import ThreadedIterator
 logger = logging.getLogger(__name__)
 Item = TranscriptionInfo | list[SpeakerTurn] | Segment
 SPEAKER_KIND = "speaker"
+ENCODER_BACKENDS = {"campplus": "campplus", "ge2e": "speaker-encoder"}  # EARSHOT_DIARIZE_ENCODER -> backend
 
 
 @dataclass
@@ -69,8 +70,12 @@ class Diarization:
         self.options = options or DiarizationOptions()
 
     def encoder(self) -> ModelSpec:
-        """The speaker encoder model (the manifest's default of kind ``speaker``)."""
-        return self.transcriber.registry.default(SPEAKER_KIND)
+        """The speaker encoder model ``options.encoder`` names (``campplus`` or ``ge2e``)."""
+        backend = ENCODER_BACKENDS[self.options.encoder]
+        registry = self.transcriber.registry
+        return next(
+            (m for m in registry.models(SPEAKER_KIND) if m.backend == backend), registry.default(SPEAKER_KIND)
+        )
 
     async def start(
         self, model: str | ModelSpec, audio: Audio, options: TranscriptionOptions,

@@ -29,7 +29,9 @@ class Services:
         """The services for these settings, sharing the registry, the admission gates and the metrics."""
         transcriber = Transcriber(registry, admission, metrics, settings.max_audio_seconds)
         diarization = DiarizationOptions(
-            threshold=settings.diarize_threshold, max_speakers=settings.diarize_max_speakers
+            encoder=settings.diarize_encoder,
+            threshold=settings.diarize_threshold,
+            max_speakers=settings.diarize_max_speakers,
         )
         return cls(
             transcriber=transcriber,

@@ -14,7 +14,9 @@ import openai
 import pytest
 
 from tests.support import conversations as cv
+from tests.support import devset
 from tests.support.audio import wav_bytes
+from tests.support.channels import phone, phone_mu_law
 from tests.support.der import der
 
 pytestmark = pytest.mark.slow
@@ -63,6 +65,32 @@ def test_diarized_json_shape_and_speakers(diarized: object, conversation: cv.Con
     # Word-level DER (segments as turns) against the reference turns.
     hyp = [(s.start, s.end, s.speaker) for s in segments]
     assert der(conversation.turns, hyp).der <= 0.25
+
+
+@pytest.mark.parametrize(
+    ("conv", "channel"),
+    [
+        (cv.two_speakers_without_references, phone_mu_law),  # two men, long turns, a μ-law telephone line
+        (devset.endgame, phone),  # a man and a woman, real dialogue, 14 turns of 0.2–3.6 s, telephone
+        # a man and a woman, overlaps and backchannels, telephone
+        (lambda: devset.short_turns("short-mixed", ["cards", "nell"], seed=13), phone),
+    ],
+    ids=["narrow-band", "short-turns", "short-turns-overlap"],
+)
+def test_telephone_and_short_turn_conversations(client: openai.OpenAI, conv: object, channel: object) -> None:
+    conversation: cv.Conversation = conv()  # type: ignore[operator]
+    audio = channel(conversation.audio)  # type: ignore[operator]
+    result = client.audio.transcriptions.create(
+        model=TINY, file=("call.wav", wav_bytes(audio)), response_format="diarized_json"
+    )
+    hyp = [(s.start, s.end, s.speaker) for s in result.segments]
+    assert len({s.speaker for s in result.segments}) == len(conversation.speakers)
+    score = der(conversation.turns, hyp)  # word-level: segments as turns
+    overlapped = any(b[0] < a[1] for a, b in zip(conversation.turns, conversation.turns[1:], strict=False))
+    if not overlapped:
+        assert score.der <= 0.15
+    else:  # one speaker per word cannot cover both voices of an overlap: that speech counts as missed
+        assert score.confusion <= 0.05 * score.scored and score.der <= 0.20
 
 
 def test_known_speakers_name_the_segments(client: openai.OpenAI, audio: bytes) -> None:

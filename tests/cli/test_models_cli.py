@@ -57,7 +57,7 @@ def test_import_list_verify_and_detect_corruption(models: Path, tmp_path: Path) 
 
     ok = earshot("models", "verify", "--models-dir", str(models))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "6 of 6 model(s) verified" in ok.stdout  # with the speaker encoder (a registry model since #12)
+    assert "7 of 7 model(s) verified" in ok.stdout  # with the speaker encoders (a registry model since #12)
     assert (models / "whisper-base" / "model.bin").stat().st_size == 145_217_532  # materialised by verify
 
     with (models / "joe-copy" / "en_US-joe-medium.onnx").open("r+b") as fh:
@@ -88,7 +88,7 @@ def test_list_asks_a_running_server_what_is_loaded(server_factory, models_dir: P
     assert listed.returncode == 0, listed.stderr
     loaded = {r["id"]: r["loaded"] for r in json.loads(listed.stdout)}
     assert loaded == {"whisper-base": False, "whisper-tiny.en": True, "piper-en_US-joe-medium": False,
-                      "ge2e-resemblyzer": False}
+                      "campplus-cn-en-common": False, "ge2e-resemblyzer": False}
     down = earshot("models", "list", "--url", f"http://127.0.0.1:{free_port()}")
     assert down.returncode == 1 and "cannot reach" in down.stderr
 

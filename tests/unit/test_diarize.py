@@ -8,6 +8,8 @@ import pytest
 from engines.diarize import DiarizationOptions, Diarizer, SpeakerTurn, assign_words, speaker_at
 from engines.types import Word
 from tests.support import conversations as cv
+from tests.support import devset
+from tests.support.channels import phone_mu_law
 from tests.support.der import der
 
 pytestmark = pytest.mark.slow
@@ -122,3 +124,39 @@ def test_assign_words_groups_by_speaker_and_pause() -> None:
     split = assign_words([Word(" a", 0.0, 0.2, 1.0), Word(" b", 5.0, 5.2, 1.0)], [], max_gap=2.0)
     assert [(s.speaker, s.text) for s in split] == [("A", "a"), ("A", "b")]
     assert assign_words([], TURNS) == []
+
+
+def test_known_speakers_floor_the_count(references: dict[str, np.ndarray]) -> None:
+    # A threshold so low that every window merges: with both speakers' references heard, two clusters remain.
+    merging = Diarizer.load(DiarizationOptions(threshold=0.0))
+    conv = cv.two_speakers_without_references()
+    assert len({t.speaker for t in merging.diarize(conv.audio)}) == 1
+    turns = merging.diarize(conv.audio, references=references)
+    result = der(conv.turns, [(t.start, t.end, t.speaker) for t in turns])
+    assert {t.speaker for t in turns} == {"reader", "cards"} and result.der <= 0.20
+
+
+def test_telephone_conversation(diarizer: Diarizer) -> None:
+    conv = cv.two_speakers()
+    error, speakers, _ = _score(diarizer, cv.Conversation(conv.name, phone_mu_law(conv.audio), conv.turns))
+    assert len(speakers) == 2 and error <= 0.15
+
+
+def test_ge2e_is_still_available() -> None:
+    ge2e = Diarizer.load(DiarizationOptions(encoder="ge2e"))
+    assert ge2e.encoder.dim == 256 and ge2e.threshold == 0.65
+    error, speakers, _ = _score(ge2e, cv.two_speakers_without_references())
+    assert speakers == {"A", "B"} and error <= 0.20
+
+
+def test_development_set_is_deterministic() -> None:
+    first, second = devset.conversations(), devset.conversations()
+    assert [c.name for c in first] == [c.name for c in second]
+    for a, b in zip(first, second, strict=True):
+        assert np.array_equal(a.audio, b.audio) and a.turns == b.turns
+    counts = {c.name: len(c.speakers) for c in first}
+    assert (
+        counts["short-4"] == 4
+        and counts["one-narrator"] == 1
+        and {"nell", "nagg"} == devset.endgame().speakers
+    )

@@ -15,12 +15,12 @@ from tests.unit.core.conftest import build, idle
 
 pytestmark = pytest.mark.slow
 
-ENCODER = "ge2e-resemblyzer"
+ENCODER = "campplus-cn-en-common"
 
 
 def test_the_speaker_encoder_is_listed_with_its_kind(registry: ModelRegistry) -> None:
-    assert [m.id for m in registry.models("speaker")] == [ENCODER]
-    assert registry.default("speaker").backend == "speaker-encoder"
+    assert [m.id for m in registry.models("speaker")] == [ENCODER, "ge2e-resemblyzer"]
+    assert registry.default("speaker").backend == "campplus"  # GE2E only with EARSHOT_DIARIZE_ENCODER=ge2e
 
 
 def test_turns_before_segments_named_after_known_speakers(registry: ModelRegistry, tmp_path: Path) -> None:
