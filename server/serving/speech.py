@@ -60,16 +60,8 @@ class _Progress:
 
 
 def resolve_target(registry: ModelRegistry, body: SpeechRequest) -> tuple[ModelSpec, str]:
-    """(tts model, local voice id). The voice picks the model, unless ``model`` names another real model."""
-    requested = registry.resolve(body.model, kind="tts")
-    spec, voice_id = registry.resolve_voice(body.voice)
-    if body.model == requested.id and spec.id != requested.id:
-        raise invalid(
-            f"The voice '{body.voice}' is spoken by model '{spec.id}', not '{requested.id}'. "
-            f"Use model '{spec.id}' or an alias such as 'tts-1'.",
-            "voice",
-        )
-    return spec, voice_id
+    """(tts model, local voice id or blend). The voice picks the model, unless ``model`` names another."""
+    return registry.resolve_speech(body.model, body.voice)
 
 
 def _encoded(
