@@ -75,8 +75,9 @@ _EN_GB = (
     ("ʔ", "t"),
     ("ʲ", ""),
 )
-# Other languages (misaki's EspeakG2P): only the affricates are merged without tie marks.
-_OTHER = (("dʒ", "ʤ"), ("tʃ", "ʧ"), ("ts", "ʦ"), ("dz", "ʣ"))
+# Other languages (misaki's EspeakG2P): only the affricates are merged without tie marks; espeak's
+# '-' (a liaison mark in French) is not a sound.
+_OTHER = (("dʒ", "ʤ"), ("tʃ", "ʧ"), ("ts", "ʦ"), ("dz", "ʣ"), ("-", ""))
 _RULES = {"en-us": _EN_US, "en-gb": _EN_GB}
 _SPACES = re.compile(r"\s+")
 _ESPEAK_LOCK = threading.Lock()  # espeak-ng keeps one voice per process: set + phonemise together

@@ -224,7 +224,7 @@ class KokoroEngine:
             started = time.perf_counter()
             phonemes = g2p(sentence)
             tokens = [self.vocab[c] for c in phonemes if c in self.vocab]
-            if not tokens:
+            if not any(c.isalpha() for c in phonemes):  # only punctuation: nothing to say
                 continue
             for run in _token_runs(tokens, phonemes, self.vocab):
                 if cancelled is not None and cancelled.is_set():

@@ -44,3 +44,22 @@ def wer(reference: str, hypothesis: str) -> float:
             current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
         previous = current
     return previous[-1] / len(ref)
+
+
+def characters(text: str) -> list[str]:
+    """Letters and digits of ``text`` after NFKC (for languages written without spaces: Japanese)."""
+    return [c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum()]
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Levenshtein distance over :func:`characters` divided by the reference length (0.0–1.0+)."""
+    ref, hyp = characters(reference), characters(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    previous = list(range(len(hyp) + 1))
+    for i, r in enumerate(ref, 1):
+        current = [i] + [0] * len(hyp)
+        for j, h in enumerate(hyp, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
+        previous = current
+    return previous[-1] / len(ref)
