@@ -126,7 +126,9 @@ class KokoroEngine:
             voices.update(read_pack(pack))
         for pack in spec.voice_packs:
             if pack.sha256 is not None and sha256_of([pack.path]) != pack.sha256:
-                raise ModelFileError(spec.id, str(pack.path), f"is corrupt: sha256 does not match {pack.sha256}")
+                raise ModelFileError(
+                    spec.id, str(pack.path), f"is corrupt: sha256 does not match {pack.sha256}"
+                )
             voices.update(read_pack(pack.path))
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = runtime.cpu_threads

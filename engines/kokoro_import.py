@@ -50,7 +50,8 @@ def _pack_voices(source: Path) -> tuple[str, ...]:
         raise ImportRejected(
             f"{source}: cannot tell the language of voice(s) {', '.join(unnamed)}. Name Kokoro voices with a "
             "language letter, f or m, and '_': af_bella (American English), bf_emma (British), "
-            "jf_alpha (Japanese), ef_dora (Spanish), ff_siwis (French), hf_alpha, if_sara, pf_dora, zf_xiaobei."
+            "jf_alpha (Japanese), ef_dora (Spanish), ff_siwis (French), hf_alpha, if_sara, pf_dora, "
+            "zf_xiaobei."
         )
     return voices
 
@@ -68,8 +69,12 @@ def import_voice_pack(
     model = existing.by_id().get(model_id)
     if model is None or model.backend != "kokoro":
         kokoros = [m.id for m in existing.models if m.backend == "kokoro"]
-        hint = f"kokoro models: {', '.join(kokoros)}" if kokoros else "install it: pip install 'earshot[kokoro]'"
-        raise ImportRejected(f"no kokoro model {model_id!r} to add voices to ({hint}); choose one with --model")
+        hint = (
+            f"kokoro models: {', '.join(kokoros)}" if kokoros else "install it: pip install 'earshot[kokoro]'"
+        )
+        raise ImportRejected(
+            f"no kokoro model {model_id!r} to add voices to ({hint}); choose one with --model"
+        )
     clash = sorted(set(voices) & set(model.voices))
     if clash:
         raise ImportRejected(f"model {model_id} already has voice(s) {', '.join(clash)}; rename the pack")
@@ -102,15 +107,18 @@ def import_voice_pack(
 
 def voice_pack_block(model_id: str, path: str, voices: tuple[str, ...], sha256: str) -> str:
     """One ``[[voice_packs]]`` table."""
-    return "\n".join(
-        [
-            "[[voice_packs]]",
-            f"model = {toml_str(model_id)}",
-            f"path = {toml_str(path)}",
-            f"voices = {toml_list(voices)}",
-            f'sha256 = "{sha256}"',
-        ]
-    ) + "\n"
+    return (
+        "\n".join(
+            [
+                "[[voice_packs]]",
+                f"model = {toml_str(model_id)}",
+                f"path = {toml_str(path)}",
+                f"voices = {toml_list(voices)}",
+                f'sha256 = "{sha256}"',
+            ]
+        )
+        + "\n"
+    )
 
 
 def _is_kokoro_onnx(path: Path) -> bool:
@@ -151,4 +159,3 @@ def find_kokoro_export(source: Path) -> FoundModel | None:
         voices.extend(_pack_voices(pack))
     vocab = [onnx.parent / n for n in _VOCAB_FILES if (onnx.parent / n).is_file()][:1]
     return FoundModel("kokoro", (onnx, *packs, *vocab), onnx.stem, voices=tuple(dict.fromkeys(voices)))
-

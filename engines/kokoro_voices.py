@@ -85,7 +85,9 @@ def parse_blend(expression: str) -> tuple[BlendTerm, ...]:
                 )
         terms.append(BlendTerm(match.group("name"), weight))
     if len({t.voice for t in terms}) != len(terms):
-        raise InvalidOptionError(f"Voice blend '{expression}' names a voice twice; give it one weight.", "voice")
+        raise InvalidOptionError(
+            f"Voice blend '{expression}' names a voice twice; give it one weight.", "voice"
+        )
     return tuple(terms)
 
 

@@ -252,7 +252,9 @@ def _with_voice_packs(models: list[ModelSpec], packs: list[VoicePack]) -> list[M
             logger.warning("voice pack %s is not served: model %s is not available", pack.path, pack.model)
             continue
         if model.backend != "kokoro":
-            raise ManifestError(f"{pack.origin}: voice packs are for kokoro models; {model.id} is {model.backend}")
+            raise ManifestError(
+                f"{pack.origin}: voice packs are for kokoro models; {model.id} is {model.backend}"
+            )
         clash = sorted(set(pack.voices) & set(model.voices))
         if clash:
             raise ManifestError(f"{pack.origin}: model {model.id} already has voice(s) {', '.join(clash)}")

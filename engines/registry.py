@@ -166,8 +166,8 @@ class ModelRegistry:
         spec = resolved[0][0][0]
         if spec.backend not in BLENDING_BACKENDS:
             raise InvalidOptionError(
-                f"Voice blend '{expression}': voices of model '{spec.id}' ({spec.backend}) cannot be blended; "
-                "only Kokoro voices can.",
+                f"Voice blend '{expression}': voices of model '{spec.id}' ({spec.backend}) cannot be "
+                "blended; only Kokoro voices can.",
                 "voice",
             )
         if any(s.id != spec.id for (s, _), _ in resolved):

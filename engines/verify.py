@@ -54,7 +54,8 @@ def verify_model(spec: ModelSpec, models_dir: Path, progress: Callable[[int], No
             if not pack.path.is_file():
                 raise ModelFileError(spec.id, str(pack.path), "is missing")
             if pack.sha256 is not None and sha256_of([pack.path]) != pack.sha256:
-                raise ModelFileError(spec.id, str(pack.path), f"is corrupt: sha256 does not match {pack.sha256}")
+                problem = f"is corrupt: sha256 does not match {pack.sha256}"
+                raise ModelFileError(spec.id, str(pack.path), problem)
             checked += 1
         unchecked: list[str] = [f.name for f in spec.files if f.sha256 is None]
         if not spec.files:

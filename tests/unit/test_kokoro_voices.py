@@ -15,6 +15,7 @@ from engines.manifest import merge_manifests, parse_manifest
 from engines.registry import ModelRegistry
 from engines.types import RuntimeOptions
 
+
 def test_voice_language_follows_kokoros_naming() -> None:
     assert voice_language("af_bella") == "en-us"
     assert voice_language("bm_george") == "en-gb"
@@ -78,7 +79,9 @@ def test_voice_packs_attach_to_their_model_and_refuse_clashes(tmp_path: Path) ->
     clash = parse_manifest({"voice_packs": [{"model": "kok", "path": "p.npy", "voices": ["jf_a"]}]}, "u")
     with pytest.raises(ManifestError, match="already has"):
         merge_manifests([base, clash])
-    to_piper = parse_manifest({"voice_packs": [{"model": "piper-x", "path": "p.npy", "voices": ["af_z"]}]}, "u")
+    to_piper = parse_manifest(
+        {"voice_packs": [{"model": "piper-x", "path": "p.npy", "voices": ["af_z"]}]}, "u"
+    )
     with pytest.raises(ManifestError, match="kokoro"):
         merge_manifests([base, to_piper])
     absent = parse_manifest({"voice_packs": [{"model": "gone", "path": "p.npy", "voices": ["af_z"]}]}, "u")
@@ -115,7 +118,13 @@ def test_registry_resolves_blends_on_one_blending_model(tmp_path: Path) -> None:
 
 
 def test_sentences_split_japanese_and_western_punctuation() -> None:
-    assert _sentences("おはよう。元気？はい！ Hello there. Bye") == ["おはよう。", "元気？", "はい！", "Hello there.", "Bye"]
+    assert _sentences("おはよう。元気？はい！ Hello there. Bye") == [
+        "おはよう。",
+        "元気？",
+        "はい！",
+        "Hello there.",
+        "Bye",
+    ]
     assert _sentences("  \n ") == []
 
 
