@@ -8,7 +8,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +36,7 @@ SAMPLE_RATE = 24_000
 MIN_SPEED = 0.25
 MAX_SPEED = 4.0
 MAX_TOKENS = 510  # the model's context is 512 with the two pad tokens
+RUN_SYMBOLS = 250  # phoneme symbols per model call at most (~13 s of speech): quick first bytes
 FRAME_SAMPLES = 600  # the duration predictor's frames: 40 per second at 24 kHz
 SENTENCE_PAUSE = 0.3  # seconds of silence between sentences at speed 1
 # Kokoro's own speed scales the predicted durations (each phoneme at least one frame); beyond this
@@ -70,24 +71,39 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
-def _token_runs(tokens: list[int], phonemes: str, vocab: dict[str, int]) -> list[list[int]]:
-    """Token lists of at most MAX_TOKENS, cut at phoneme punctuation where possible."""
-    if len(tokens) <= MAX_TOKENS:
-        return [tokens]
-    runs: list[list[int]] = []
-    current: list[int] = []
-    for part in _PHONEME_BREAK.split(phonemes):
-        ids = [vocab[c] for c in part if c in vocab]
-        if current and len(current) + len(ids) + 1 > MAX_TOKENS:
+def _phoneme_runs(phonemes: str, limit: int = RUN_SYMBOLS) -> list[str]:
+    """One model call each: the whole string if it fits ``limit`` symbols, else cut at punctuation,
+    then between words, then anywhere (a first sentence of 600 symbols would delay the first byte ~30 s)."""
+
+    def pack(parts: list[str], smaller: Callable[[str], list[str]]) -> list[str]:
+        runs: list[str] = []
+        current = ""
+        for part in parts:
+            if len(part) > limit:
+                if current:
+                    runs.append(current)
+                    current = ""
+                runs.extend(smaller(part))
+            elif not current:
+                current = part
+            elif len(current) + 1 + len(part) <= limit:
+                current = f"{current} {part}"
+            else:
+                runs.append(current)
+                current = part
+        if current:
             runs.append(current)
-            current = []
-        current = [*current, vocab[" "], *ids] if current and " " in vocab else [*current, *ids]
-        while len(current) > MAX_TOKENS:
-            runs.append(current[:MAX_TOKENS])
-            current = current[MAX_TOKENS:]
-    if current:
-        runs.append(current)
-    return runs
+        return runs
+
+    def by_symbols(text: str) -> list[str]:
+        return [text[i : i + limit] for i in range(0, len(text), limit)]
+
+    def by_words(text: str) -> list[str]:
+        return pack([w for w in text.split(" ") if w], by_symbols)
+
+    if len(phonemes) <= limit:
+        return [phonemes]
+    return pack([p for p in _PHONEME_BREAK.split(phonemes) if p], by_words)
 
 
 def _trim(audio: np.ndarray, threshold: float = 0.01, pad: int = int(0.03 * SAMPLE_RATE)) -> np.ndarray:
@@ -224,14 +240,13 @@ class KokoroEngine:
                 logger.debug("synthesis cancelled after %d sentence(s)", index)
                 return
             started = time.perf_counter()
-            phonemes = g2p(sentence)
-            tokens = [self.vocab[c] for c in phonemes if c in self.vocab]
-            if not any(c.isalpha() for c in phonemes):  # only punctuation: nothing to say
-                continue
-            for run in _token_runs(tokens, phonemes, self.vocab):
+            for run in _phoneme_runs(g2p(sentence)):
+                tokens = [self.vocab[c] for c in run if c in self.vocab]
+                if not tokens or not any(c.isalpha() for c in run):  # only punctuation: nothing to say
+                    continue
                 if cancelled is not None and cancelled.is_set():
                     return
-                samples = stretch(self._infer(run, style, model_speed), SAMPLE_RATE, tempo)
+                samples = stretch(self._infer(tokens[:MAX_TOKENS], style, model_speed), SAMPLE_RATE, tempo)
                 if index > 0:
                     samples = np.concatenate([pause, samples])
                 logger.debug(
@@ -244,7 +259,7 @@ class KokoroEngine:
                     samples=samples,
                     sample_rate=SAMPLE_RATE,
                     index=index,
-                    input_tokens=len(run),
+                    input_tokens=len(tokens),
                     output_tokens=len(samples) // FRAME_SAMPLES,
                 )
                 index += 1

@@ -9,7 +9,7 @@ import pytest
 
 from engines.errors import InvalidOptionError, ManifestError, VoiceNotFoundError
 from engines.g2p import phonemizer
-from engines.kokoro import MAX_TOKENS, _sentences, _token_runs
+from engines.kokoro import MAX_TOKENS, RUN_SYMBOLS, _phoneme_runs, _sentences
 from engines.kokoro_voices import format_blend, mix, parse_blend, read_pack, voice_language
 from engines.manifest import merge_manifests, parse_manifest
 from engines.registry import ModelRegistry
@@ -128,14 +128,14 @@ def test_sentences_split_japanese_and_western_punctuation() -> None:
     assert _sentences("  \n ") == []
 
 
-def test_long_phoneme_strings_are_cut_below_the_models_context() -> None:
-    vocab = {c: i for i, c in enumerate(" ,.abcdefghijklmnopqrstuvwxyz", start=1)}
-    phonemes = ", ".join(["abcdefghij" * 7] * 12)
-    tokens = [vocab[c] for c in phonemes]
-    runs = _token_runs(tokens, phonemes, vocab)
-    assert len(tokens) > MAX_TOKENS and len(runs) >= 2
-    assert all(0 < len(r) <= MAX_TOKENS for r in runs)
-    assert _token_runs(tokens[:10], phonemes[:10], vocab) == [tokens[:10]]
+def test_long_phoneme_strings_are_cut_at_punctuation_then_words() -> None:
+    assert _phoneme_runs("short one.", limit=20) == ["short one."]
+    runs = _phoneme_runs("aaaa bbbb, cccc dddd. eeee", limit=12)
+    assert runs == ["aaaa bbbb,", "cccc dddd.", "eeee"]
+    assert _phoneme_runs("aaaa bbbb cccc dddd", limit=10) == ["aaaa bbbb", "cccc dddd"]
+    assert _phoneme_runs("x" * 25, limit=10) == ["x" * 10, "x" * 10, "x" * 5]
+    long = ", ".join(["abcdefghij " * 7] * 12)
+    assert all(0 < len(r) <= RUN_SYMBOLS <= MAX_TOKENS for r in _phoneme_runs(long))
 
 
 @pytest.mark.parametrize(
