@@ -47,6 +47,7 @@ class FoundModel:
     suggested_id: str
     entry: str | None = None  # piper: the .onnx file name
     english_only: bool = False
+    voices: tuple[str, ...] = ()  # kokoro: the voices its packs hold
 
     @property
     def total_bytes(self) -> int:
@@ -237,10 +238,14 @@ def import_found(
         raise ImportRejected("the model id cannot be empty")
     if voice is not None and found.entry is None:
         raise ImportRejected("--voice applies to voices only; this is a transcription model")
-    voices = ((voice or Path(found.entry).stem).strip(),) if found.entry else ()
+    if voice is not None and found.voices:
+        raise ImportRejected("--voice names a single voice; this model brings its own voice packs")
+    voices = found.voices or (((voice or Path(found.entry).stem).strip(),) if found.entry else ())
     if voices and not voices[0]:
         raise ImportRejected("the voice name cannot be empty")
-    _check_names(model_id, aliases, voices, existing)
+    # A piper voice under a taken name would never be served; a Kokoro export's packs may share names with
+    # another Kokoro model's (e.g. an fp16 copy for the GPU): those voices answer with ``model=<its id>``.
+    _check_names(model_id, aliases, () if found.voices else voices, existing)
     target = models_dir / safe_dir_name(model_id)
     if target.exists():
         raise ImportRejected(f"{target} already exists; remove it or import with another --id")

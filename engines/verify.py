@@ -50,6 +50,13 @@ def verify_model(spec: ModelSpec, models_dir: Path, progress: Callable[[int], No
             checked += 1
             if progress is not None:
                 progress(path.stat().st_size)
+        for pack in spec.voice_packs:  # kokoro voices imported as packs
+            if not pack.path.is_file():
+                raise ModelFileError(spec.id, str(pack.path), "is missing")
+            if pack.sha256 is not None and sha256_of([pack.path]) != pack.sha256:
+                problem = f"is corrupt: sha256 does not match {pack.sha256}"
+                raise ModelFileError(spec.id, str(pack.path), problem)
+            checked += 1
         unchecked: list[str] = [f.name for f in spec.files if f.sha256 is None]
         if not spec.files:
             for path in _required_files(spec, location):

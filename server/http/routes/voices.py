@@ -7,9 +7,9 @@ import logging
 from fastapi import APIRouter, Request
 
 from engines.errors import EngineError
-from engines.materialize import model_entry_point, model_location
-from engines.piper import VoiceInfo, read_voice_info
+from engines.piper import VoiceInfo
 from engines.registry import ModelRegistry
+from engines.voice_catalog import voice_infos
 from server.http.deps import get_registry
 from server.http.protocol.speech import VoiceEntry, VoiceList
 
@@ -24,14 +24,14 @@ def _local_voices(registry: ModelRegistry) -> dict[str, VoiceEntry]:
     voices: dict[str, VoiceEntry] = {}
     for spec in registry.models("tts"):
         try:
-            onnx = model_entry_point(spec, model_location(spec, registry.models_dir))
-            info, available = read_voice_info(onnx), True
+            infos, available = voice_infos(spec, registry.models_dir), True
         except (EngineError, OSError, ValueError) as exc:
             logger.warning("voice model %s unavailable: %s", spec.id, exc)
-            info, available = _UNKNOWN, False
+            infos, available = {}, False
         for voice in spec.voices:
             if voice in voices:
                 continue
+            info = infos.get(voice, _UNKNOWN)
             voices[voice] = VoiceEntry(
                 id=voice,
                 name=voice,
