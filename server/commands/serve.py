@@ -48,6 +48,10 @@ def serve(settings: Settings) -> int:
     from server.logs import configure_logging
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.wyoming_port is not None and settings.workers > 1:
+        logger.error("--wyoming-port needs --workers 1: one process owns the Wyoming port. Run a second "
+                     "Earshot for Wyoming, or serve HTTP with one worker.")  # fmt: skip
+        return 2
     where = "this machine only" if settings.host in LOCAL_HOSTS else "ALL listed interfaces"
     logger.info("Earshot listening on http://%s:%d (%s)", settings.host, settings.port, where)
     logger.info("settings: %s", settings.model_dump_json(exclude={"api_keys"}))
