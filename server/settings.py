@@ -39,7 +39,7 @@ class Settings(BaseSettings):
         None, ge=1, le=65535, description="Also serve Wyoming (Home Assistant) on this TCP port; unset = off."
     )
     wyoming_zeroconf: bool = Field(
-        False, description="Announce the Wyoming port over zeroconf (_wyoming._tcp); needs the zeroconf package."
+        False, description="Announce the Wyoming port over mDNS (_wyoming._tcp); needs the zeroconf package."
     )
     shutdown_timeout_seconds: float = Field(30.0, ge=0, description="On SIGTERM, wait this long for requests.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")

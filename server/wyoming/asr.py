@@ -91,8 +91,9 @@ class Recognizer:
         chunk = AudioChunk.from_event(event)
         fmt = PcmFormat(chunk.rate, chunk.width, chunk.channels).check()
         if fmt.rate != self.stream.format.rate:
-            raise APIError(400, f"audio-chunk rate {fmt.rate} differs from audio-start's {self.stream.format.rate}"
-                           "; keep one rate per utterance.", param="rate", code="invalid_value")  # fmt: skip
+            started = self.stream.format.rate
+            raise APIError(400, f"audio-chunk rate {fmt.rate} differs from audio-start's {started}; keep one "
+                           "rate per utterance.", param="rate", code="invalid_value")  # fmt: skip
         self._keep(self.stream.resampler.push(to_float(chunk.audio or b"", fmt)))
 
     def _keep(self, parts: list[np.ndarray]) -> None:

@@ -32,13 +32,14 @@ from server.wyoming import asr, tts
 logger = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
+InfoSource = Callable[[], Awaitable[Info]]
 
 
 class EarshotHandler(AsyncEventHandler):
     """Serves one client until it disconnects (or the server stops)."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, services: Services,
-                 settings: Settings, metrics: Metrics | None, info: Callable[[], Awaitable[Info]]) -> None:  # fmt: skip
+                 settings: Settings, metrics: Metrics | None, info: InfoSource) -> None:  # fmt: skip
         super().__init__(reader, writer)
         self.connection_id = f"wy-{next(_ids)}"
         self.metrics = metrics

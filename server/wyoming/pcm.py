@@ -34,8 +34,8 @@ class PcmFormat:
             raise invalid(f"Unsupported audio width {self.width!r}: use 1, 2 or 4 bytes per sample "
                           "(2 is best).", "width")  # fmt: skip
         if not isinstance(self.channels, int) or not 1 <= self.channels <= MAX_CHANNELS:
-            raise invalid(f"Unsupported channel count {self.channels!r}: use 1 to {MAX_CHANNELS} (1 is best).",
-                          "channels")  # fmt: skip
+            raise invalid(f"Unsupported channel count {self.channels!r}: use 1 to {MAX_CHANNELS} "
+                          "(1 is best).", "channels")  # fmt: skip
         return self
 
     @property

@@ -73,7 +73,8 @@ class Speaker:
             for name in spec.voices:
                 if name.lower().startswith(wanted):
                     return name
-        raise invalid(f"No voice speaks '{language}'; describe lists the voices and their languages.", "voice")
+        raise invalid(f"No voice speaks '{language}'; describe lists the voices and their languages.",
+                      "voice")  # fmt: skip
 
     async def synthesize(self, event: Event, cancel: CancelToken) -> None:
         """``synthesize``: the whole text, as one audio stream (ignored inside the streaming form)."""
@@ -152,7 +153,8 @@ class Speaker:
                     self.rate = chunk.sample_rate
                     await self._start_audio(chunk.sample_rate)
                     if self.metrics is not None:
-                        self.metrics.first_byte_sent(ENDPOINT, "wyoming", spec.id, time.perf_counter() - started)
+                        waited = time.perf_counter() - started
+                        self.metrics.first_byte_sent(ENDPOINT, "wyoming", spec.id, waited)
                 pcm = to_pcm16(chunk.samples)
                 step = SAMPLES_PER_CHUNK * OUT_WIDTH
                 for offset in range(0, len(pcm), step):

@@ -161,8 +161,9 @@ def test_any_rate_width_and_channel_count(servers: Servers) -> None:
     reference = librivox_transcripts()[CLIP.stem]
 
     async def both() -> list[list[Event]]:
-        return [await transcribe(servers, stereo32, 44100, width=4, channels=2, name="whisper-tiny.en"),
-                await transcribe(servers, low8, 8000, width=1, channels=1, name="whisper-tiny.en")]  # fmt: skip
+        tiny = "whisper-tiny.en"
+        return [await transcribe(servers, stereo32, 44100, width=4, channels=2, name=tiny),
+                await transcribe(servers, low8, 8000, width=1, channels=1, name=tiny)]  # fmt: skip
 
     for events in run(both()):
         assert wer(reference, transcript(events)) <= 0.25
@@ -219,7 +220,7 @@ BAD = [  # (events, error code)
 ]
 
 
-@pytest.mark.parametrize(("events", "code"), BAD, ids=[f"{e[0].type}-{c}-{i}" for i, (e, c) in enumerate(BAD)])
+@pytest.mark.parametrize(("events", "code"), BAD, ids=[f"{e[0].type}-{i}" for i, (e, _) in enumerate(BAD)])
 def test_bad_input_gets_an_error_event_and_the_connection_lives_on(servers: Servers, events: list[Event],
                                                                    code: str) -> None:  # fmt: skip
     async def exchange() -> tuple[Event, Event]:
