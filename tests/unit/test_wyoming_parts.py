@@ -19,7 +19,8 @@ def test_widths_and_channels_become_mono_float() -> None:
 
 
 def test_float_to_pcm16_clips() -> None:
-    assert np.frombuffer(to_pcm16(np.array([-2.0, 0.0, 0.5, 2.0])), "<i2").tolist() == [-32767, 0, 16383, 32767]
+    pcm = to_pcm16(np.array([-2.0, 0.0, 0.5, 2.0]))
+    assert np.frombuffer(pcm, "<i2").tolist() == [-32767, 0, 16383, 32767]
 
 
 def test_resampler_keeps_the_duration() -> None:
@@ -51,6 +52,6 @@ def test_wyoming_port_needs_one_worker() -> None:
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-m", "server", "serve", "--workers", "2", "--wyoming-port", "10300"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    command = [sys.executable, "-m", "server", "serve", "--workers", "2", "--wyoming-port", "10300"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--workers 1" in done.stderr
