@@ -105,7 +105,8 @@ def main() -> int:
                                    args.pairs)  # fmt: skip
                 firsts = statistics.median(result.raw_out), statistics.median(result.http_out)
                 verdicts.append((f"{label}: first audio-chunk vs raw first sentence", *firsts, 1.1))
-                verdicts.append((f"{label}: whole vs raw synthesis", result.raw_median, result.http_median, None))
+                wholes = result.raw_median, result.http_median
+                verdicts.append((f"{label}: whole vs raw synthesis", *wholes, None))
         finally:
             server.stop()
     print("\n| measurement | baseline (s) | Wyoming (s) | ratio | target |\n|---|---|---|---|---|")
