@@ -55,6 +55,7 @@ class Recognizer:
         self.language: str | None = None
         self.stream: _Stream | None = None
         self.refused = False  # an error was sent for this utterance; ignore its audio until the next start
+        self.model_id = "-"  # the model of the last transcription (the metrics' label)
 
     def _spec(self) -> ModelSpec:
         name = self.model or self.services.transcriber.registry.default("stt").id
@@ -118,6 +119,7 @@ class Recognizer:
         self._restore(stream)
         samples = np.concatenate(stream.parts) if stream.parts else np.zeros(0, np.float32)
         spec = self._spec()
+        self.model_id = spec.id
         request = TranscriptionRequest(task="transcribe", audio=b"", filename="wyoming", model=spec.id,
                                        language=self.language)  # fmt: skip
         options = engine_options(request, self.settings)

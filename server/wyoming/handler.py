@@ -71,7 +71,6 @@ class EarshotHandler(AsyncEventHandler):
         """Dispatch one event; False closes the connection."""
         started = time.perf_counter()
         kind = event.type
-        model = "-"
         status = 200
         try:
             await self._dispatch(event)
@@ -93,6 +92,8 @@ class EarshotHandler(AsyncEventHandler):
                 return False  # a bug: close this connection only
         finally:
             if self.metrics is not None and kind in _COUNTED:
+                model = self.recognizer.model_id if kind.startswith("audio") else self.speaker.model_id
+                model = "-" if kind == "describe" else model
                 self.metrics.finish_request(f"wyoming:{kind}", "wyoming", model, status,
                                             time.perf_counter() - started)  # fmt: skip
         return True

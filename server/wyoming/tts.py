@@ -52,6 +52,7 @@ class Speaker:
         self.pending = ""
         self.audio_started = False
         self.rate: int | None = None
+        self.model_id = "-"  # the model of the last synthesis (the metrics' label)
 
     def _voice(self, voice: SynthesizeVoice | None) -> tuple[ModelSpec, str]:
         """(model, engine voice id) for Wyoming's voice (name, speaker, or only a language)."""
@@ -140,6 +141,7 @@ class Speaker:
                      skip_empty: bool) -> None:  # fmt: skip
         """Synthesise ``text`` and send its audio (``audio-start`` before the first chunk of the stream)."""
         speech = self.services.speech
+        self.model_id = spec.id
         started = time.perf_counter()
         try:
             synthesis = await speech.speak(spec, text, speech.options(voice_id), cancel, endpoint=ENDPOINT)

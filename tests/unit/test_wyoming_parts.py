@@ -55,3 +55,15 @@ def test_wyoming_port_needs_one_worker() -> None:
     command = [sys.executable, "-m", "server", "serve", "--workers", "2", "--wyoming-port", "10300"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "--workers 1" in done.stderr
+
+
+def test_zeroconf_is_optional() -> None:
+    import asyncio
+    import importlib.util
+
+    from server.settings import Settings
+    from server.wyoming.server import _announce
+
+    if importlib.util.find_spec("zeroconf") is not None:
+        pytest.skip("zeroconf is installed: announcing would send multicast traffic")
+    assert asyncio.run(_announce(Settings(wyoming_port=10300, wyoming_zeroconf=True))) is None
