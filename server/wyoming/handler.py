@@ -59,7 +59,11 @@ class EarshotHandler(AsyncEventHandler):
             await super().run()
         except (ConnectionError, asyncio.IncompleteReadError) as exc:
             logger.info("wyoming client gone: %s", exc.__class__.__name__)
+        except ValueError as exc:  # not a Wyoming event line (older wyoming raises instead of stopping)
+            logger.info("wyoming connection closed: not a Wyoming event (%s)", exc)
         finally:
+            await self.disconnect()
+            self.writer.close()
             logger.info("wyoming connection closed")
 
     async def disconnect(self) -> None:
