@@ -99,7 +99,8 @@ async def _start_wyoming(settings: Settings, app: FastAPI) -> WyomingServer | No
         return None
     from server.wyoming.server import WyomingServer
 
-    wyoming = WyomingServer(settings, app.state.services, app.state.metrics)
+    readiness = app.state.readiness
+    wyoming = WyomingServer(settings, app.state.services, app.state.metrics, lambda: readiness.ready)
     await wyoming.start()
     return wyoming
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from wyoming.info import Info
 from wyoming.server import AsyncTcpServer
@@ -22,22 +23,28 @@ STOP_GRACE_SECONDS = 5.0  # on shutdown, what a running transcription or synthes
 class WyomingServer:
     """A TCP listener speaking Wyoming, sharing the services (registry, slots, metrics) with HTTP."""
 
-    def __init__(self, settings: Settings, services: Services, metrics: Metrics | None) -> None:
+    def __init__(self, settings: Settings, services: Services, metrics: Metrics | None,
+                 ready: Callable[[], bool] = lambda: True) -> None:  # fmt: skip
         assert settings.wyoming_port is not None
         self.settings = settings
         self.services = services
         self.metrics = metrics
+        self.ready = ready
         self.server = AsyncTcpServer(settings.host, settings.wyoming_port)
         self.handlers: set[EarshotHandler] = set()
         self._info: Info | None = None
         self._zeroconf: object | None = None
 
     async def info(self) -> Info:
-        """The describe answer (read once from the manifest and the voices' files, off the loop)."""
-        if self._info is None:
-            registry = self.services.transcriber.registry
-            self._info = await asyncio.get_running_loop().run_in_executor(None, build_info, registry)
-        return self._info
+        """The describe answer (from the manifest and the voices' files, off the loop; kept once ready)."""
+        if self._info is not None:
+            return self._info
+        ready = self.ready()  # before start-up has materialised the voices, their languages may be unknown
+        registry = self.services.transcriber.registry
+        info = await asyncio.get_running_loop().run_in_executor(None, build_info, registry)
+        if ready:
+            self._info = info
+        return info
 
     def _handler(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> EarshotHandler:
         self.handlers = {h for h in self.handlers if h.task is None or not h.task.done()}
