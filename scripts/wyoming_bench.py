@@ -4,7 +4,7 @@
   language; target Wyoming ≤ 1.05× HTTP, and the same text.
 * speech: time to the first ``audio-chunk`` of ``synthesize`` vs raw piper's first sentence (the same
   voice loaded in this process), target ≤ 1.1×; also the streaming form (``synthesize-start`` + the text
-  in small chunks + ``synthesize-stop``), first audio vs raw piper's first sentence.
+  in 12-character chunks + ``synthesize-stop``), first audio vs raw piper's first sentence (no target).
 
     python scripts/wyoming_bench.py [--pairs 5]
 """
@@ -104,7 +104,10 @@ def main() -> int:
                                    lambda s=streaming: asyncio.run(wyoming_speak(port, SPEECH_TEXT, s)),
                                    args.pairs)  # fmt: skip
                 firsts = statistics.median(result.raw_out), statistics.median(result.http_out)
-                verdicts.append((f"{label}: first audio-chunk vs raw first sentence", *firsts, 1.1))
+                # Streamed, the first sentence cannot start before its text (and the space after it) came:
+                # informational, the target is the plain synthesize's.
+                target = None if streaming else 1.1
+                verdicts.append((f"{label}: first audio-chunk vs raw first sentence", *firsts, target))
                 wholes = result.raw_median, result.http_median
                 verdicts.append((f"{label}: whole vs raw synthesis", *wholes, None))
         finally:
