@@ -61,10 +61,18 @@ class EarshotHandler(AsyncEventHandler):
             logger.info("wyoming client gone: %s", exc.__class__.__name__)
         except ValueError as exc:  # not a Wyoming event line (older wyoming raises instead of stopping)
             logger.info("wyoming connection closed: not a Wyoming event (%s)", exc)
+        except Exception:  # a bug: this connection ends, the listener and the other connections go on
+            logger.exception("wyoming connection failed")
         finally:
             await self.disconnect()
             self.writer.close()
             logger.info("wyoming connection closed")
+
+    async def write_event(self, event: Event) -> None:
+        """Send an event; ConnectionResetError once the client is gone (never a write to a closed socket)."""
+        if self.writer.is_closing():
+            raise ConnectionResetError("the Wyoming client disconnected")
+        await super().write_event(event)
 
     async def disconnect(self) -> None:
         """The client left (or the server stops): stop whatever runs for it."""
