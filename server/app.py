@@ -1,4 +1,4 @@
-"""create_app(settings) -> FastAPI: the registry, the serving core, and the doors on it (HTTP today).
+"""create_app(settings) -> FastAPI: the registry, the serving core, and the doors on it (HTTP, Wyoming).
 
 The process is assembled here: the model registry, the admission gates and the metrics (platform
 pieces), the core services built on them (``app.state.services``, see server/core), and the HTTP door's
@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
@@ -31,6 +32,9 @@ from server.http.routes import health, metrics, models, playground, speech, tran
 from server.metrics import Metrics
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.wyoming.server import WyomingServer
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +110,18 @@ def _start_up(settings: Settings, registry: ModelRegistry, readiness: Readiness)
     logger.info("ready in %.2f s (%d unavailable model(s))", time.perf_counter() - started, len(failures))
 
 
+async def _start_wyoming(settings: Settings, app: FastAPI) -> WyomingServer | None:
+    """The Wyoming door on this loop, when a port is set (server/wyoming)."""
+    if settings.wyoming_port is None:
+        return None
+    from server.wyoming.server import WyomingServer
+
+    readiness = app.state.readiness
+    wyoming = WyomingServer(settings, app.state.services, app.state.metrics, lambda: readiness.ready)
+    await wyoming.start()
+    return wyoming
+
+
 def create_app(settings: Settings) -> FastAPI:
     """Build the Earshot application for these settings."""
     limit_spin_waits()  # before the first import of ctranslate2 (libgomp reads it once)
@@ -118,9 +134,12 @@ def create_app(settings: Settings) -> FastAPI:
         task = asyncio.get_running_loop().run_in_executor(None, _start_up, settings, registry, readiness)
         registry.start_reaper()
         trimmer = asyncio.create_task(IdleTrimmer(app.state.admission).run())
+        wyoming = await _start_wyoming(settings, app)
         try:
             yield
         finally:
+            if wyoming is not None:
+                await wyoming.stop()
             trimmer.cancel()
             await asyncio.wait_for(asyncio.shield(task), timeout=None)
             registry.close()

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address to bind (127.0.0.1 by default: local only).")
     port: int = Field(8000, ge=0, le=65535, description="TCP port.")
     workers: int = Field(1, ge=1, description="uvicorn worker processes.")
+    wyoming_port: int | None = Field(
+        None, ge=1, le=65535, description="Also serve Wyoming (Home Assistant) on this TCP port; unset = off."
+    )
+    wyoming_zeroconf: bool = Field(
+        False, description="Announce the Wyoming port over mDNS (_wyoming._tcp); needs the zeroconf package."
+    )
     shutdown_timeout_seconds: float = Field(30.0, ge=0, description="On SIGTERM, wait this long for requests.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Log level.")
     log_format: Literal["text", "json"] = Field(

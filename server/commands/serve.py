@@ -49,6 +49,10 @@ def serve(settings: Settings) -> int:
     from server.runner import bind_listen_socket, host_port, run_single
 
     configure_logging(settings.log_level, settings.log_format)
+    if settings.wyoming_port is not None and settings.workers > 1:
+        logger.error("--wyoming-port needs --workers 1: one process owns the Wyoming port. Run a second "
+                     "Earshot for Wyoming, or serve HTTP with one worker.")  # fmt: skip
+        return 2
     for line in unknown_variable_warnings(os.environ):
         logger.warning("%s", line)
     sock = bind_listen_socket(settings.host, settings.port)  # a busy port fails here, before any model loads
@@ -58,6 +62,9 @@ def serve(settings: Settings) -> int:
     warning = open_server_warning(settings, port)
     if warning:
         logger.warning("%s", warning)
+    if settings.wyoming_port is not None and not is_loopback(settings.host):
+        logger.warning("Wyoming on port %d has no authentication (API keys guard only HTTP): anyone who can "
+                       "reach it can use the models", settings.wyoming_port)  # fmt: skip
     logger.info("settings: %s", settings.model_dump_json(exclude={"api_keys"}))
     if settings.workers > 1:
         sock.close()  # uvicorn's supervisor binds its own shared socket for the workers

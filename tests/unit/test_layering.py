@@ -11,10 +11,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINES = ROOT / "engines"
-FORBIDDEN = {"server", "fastapi", "starlette", "openai", "uvicorn"}
+FORBIDDEN = {"server", "fastapi", "starlette", "openai", "uvicorn", "wyoming"}
 CORE = "server.core"
-NOT_IN_CORE = ("fastapi", "starlette", "uvicorn", "openai", "server.http", "server.app", "server.middleware",
-               "server.access", "server.cancellation")  # fmt: skip
+NOT_IN_CORE = ("fastapi", "starlette", "uvicorn", "openai", "wyoming", "server.http", "server.wyoming",
+               "server.app", "server.middleware", "server.access", "server.cancellation")  # fmt: skip
 
 
 def _module_name(path: Path) -> str:
