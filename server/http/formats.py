@@ -14,6 +14,7 @@ from typing import Any
 
 from engines.languages import language_name
 from engines.types import Segment, TokenLogprob, TranscriptionInfo
+from server.core.options import delta, join_text  # noqa: F401 - re-exported for the HTTP door
 from server.http import subtitles
 from server.http.protocol.transcriptions import (
     InputTokenDetails,
@@ -52,16 +53,6 @@ class Rendered:
 
     body: dict[str, Any] | str
     media_type: str
-
-
-def join_text(segments: Iterable[Segment]) -> str:
-    """Segments' texts joined; equal to the concatenation of :func:`delta` over them."""
-    return "".join(delta(s, i == 0) for i, s in enumerate(segments))
-
-
-def delta(segment: Segment, first: bool) -> str:
-    """The stream delta for a segment (the first one loses its leading space)."""
-    return segment.text.lstrip() if first else segment.text
 
 
 def logprobs(items: Iterable[TokenLogprob]) -> list[Logprob]:

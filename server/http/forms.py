@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from engines.languages import normalize_language
 from engines.types import TranscriptionOptions, VadOptions
+from server.core.options import server_vad, transcription_options
 from server.errors import APIError, invalid
 from server.http import formats
 from server.http.protocol.transcriptions import (
@@ -205,23 +206,17 @@ async def parse_form(form: FormData, task: str, max_file_bytes: int) -> Transcri
 def engine_options(req: TranscriptionRequest, settings: Settings) -> TranscriptionOptions:
     """What the engine is asked to do: the request's choices over the server's defaults."""
     vad: VadOptions | None = None
-    if req.chunking is not None and req.chunking.vad is not None:
-        vad = req.chunking.vad
-    elif settings.vad_filter or req.chunking is not None:
-        vad = VadOptions(settings.vad_threshold, settings.vad_min_silence_ms, settings.vad_speech_pad_ms)
+    if req.chunking is not None:  # chunking_strategy asks for VAD even when the server's default is off
+        vad = req.chunking.vad if req.chunking.vad is not None else server_vad(settings)
     words = "word" in req.granularities and req.response_format == "verbose_json"
-    return TranscriptionOptions(
+    return transcription_options(
+        settings,
         task=req.task,
         language=req.language,
         prompt=req.prompt,
         temperature=req.temperature,
-        beam_size=settings.beam_size,
+        vad=vad,
         word_timestamps=words or (req.response_format in formats.NEEDS_WORDS and not req.stream),
         token_logprobs="logprobs" in req.include,
-        vad=vad,
-        no_speech_threshold=settings.no_speech_threshold,
-        log_prob_threshold=settings.log_prob_threshold,
-        batched_min_seconds=settings.batched_min_seconds,
-        batch_size=settings.batch_size,
         segment_timing=req.stream or req.response_format not in ("json", "text"),
     )

@@ -22,9 +22,8 @@ from engines.languages import normalize_language
 from engines.manifest import ModelSpec
 from server.core import CancelToken, Services
 from server.core.audio import SAMPLE_RATE
+from server.core.options import delta, join_text, transcription_options
 from server.errors import APIError
-from server.http.formats import delta, join_text
-from server.http.forms import TranscriptionRequest, engine_options
 from server.settings import Settings
 from server.wyoming.pcm import PcmFormat, Resampler, to_float
 
@@ -120,9 +119,7 @@ class Recognizer:
         samples = np.concatenate(stream.parts) if stream.parts else np.zeros(0, np.float32)
         spec = self._spec()
         self.model_id = spec.id
-        request = TranscriptionRequest(task="transcribe", audio=b"", filename="wyoming", model=spec.id,
-                                       language=self.language)  # fmt: skip
-        options = engine_options(request, self.settings)
+        options = transcription_options(self.settings, language=self.language, segment_timing=False)
         transcriber = self.services.transcriber
         async with await transcriber.start(spec, samples, options, cancel, endpoint=ENDPOINT) as running:
             language = running.info.language

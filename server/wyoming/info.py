@@ -9,9 +9,8 @@ from wyoming.info import AsrModel, AsrProgram, Attribution, Info, TtsProgram, Tt
 
 from engines.errors import EngineError
 from engines.languages import LANGUAGES
-from engines.materialize import model_entry_point, model_location
-from engines.piper import read_voice_info
 from engines.registry import ModelRegistry
+from engines.voice_catalog import voice_infos
 
 logger = logging.getLogger(__name__)
 
@@ -51,20 +50,24 @@ def _asr(registry: ModelRegistry, release: str) -> AsrProgram:
     )
 
 
+KOKORO = Attribution(name="Kokoro-82M (hexgrad)", url="https://huggingface.co/hexgrad/Kokoro-82M")
+
+
 def _voices(registry: ModelRegistry, release: str) -> list[TtsVoice]:
     voices: dict[str, TtsVoice] = {}
     for spec in registry.models("tts"):
-        language: str | None = None
-        speakers: tuple[str, ...] = ()
         try:
-            info = read_voice_info(model_entry_point(spec, model_location(spec, registry.models_dir)))
-            language, speakers = info.language, info.speakers
+            infos = voice_infos(spec, registry.models_dir)
         except (EngineError, OSError, ValueError) as exc:  # not materialised yet: still listed
             logger.warning("voice model %s: %s", spec.id, exc)
+            infos = {}
         for name in spec.voices:
+            info = infos.get(name)
+            language = info.language if info is not None else None
+            speakers = info.speakers if info is not None else ()
             voices.setdefault(name, TtsVoice(
                 name=name,
-                attribution=PIPER,
+                attribution=KOKORO if spec.backend == "kokoro" else PIPER,
                 installed=True,
                 description=spec.description or name,
                 version=release,

@@ -130,7 +130,10 @@ def test_describe_lists_every_model_and_voice(servers: Servers) -> None:
     assert asr.installed and all(m.installed and m.version and m.attribution.name for m in asr.models)
     assert asr.supports_transcript_streaming
     (tts,) = info.tts
-    assert [(v.name, v.languages, v.speakers) for v in tts.voices] == [(VOICE, ["en_US"], None)]
+    voices = {v.name: (v.languages, v.speakers) for v in tts.voices}
+    assert voices[VOICE] == (["en_US"], None)
+    kokoro = {name: langs for name, (langs, _) in voices.items() if name != VOICE}
+    assert kokoro == {v: ["ja"] for v in ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")}
     assert tts.installed and tts.supports_synthesize_streaming and tts.voices[0].installed
 
 

@@ -72,6 +72,23 @@ def test_core_imports_no_front_door() -> None:
     assert offenders == []
 
 
+DOORS = ("server.http", "server.wyoming", "server.realtime")
+
+
+def test_no_front_door_imports_another() -> None:
+    """Doors share the core, never each other's helpers (options and text live in server.core.options)."""
+    offenders = []
+    for module, names in _graph().items():
+        door = next((d for d in DOORS if module == d or module.startswith(d + ".")), None)
+        if door is None:
+            continue
+        for name in names:
+            other = next((d for d in DOORS if name == d or name.startswith(d + ".")), None)
+            if other is not None and other != door:
+                offenders.append(f"{module}: {name}")
+    assert offenders == []
+
+
 def test_import_graph_has_no_cycle() -> None:
     full = _graph()
     graph = {m: {n for n in deps if n in full} for m, deps in full.items()}
