@@ -1,4 +1,4 @@
-"""create_app(settings) -> FastAPI: the registry, the serving core, and the doors on it (HTTP today).
+"""create_app(settings) -> FastAPI: the registry, the serving core, and the doors on it (HTTP, realtime).
 
 The process is assembled here: the model registry, the admission gates and the metrics (platform
 pieces), the core services built on them (``app.state.services``, see server/core), and the HTTP door's
@@ -28,6 +28,7 @@ from server.housekeeping import IdleTrimmer
 from server.http.errors import install_error_handlers
 from server.http.routes import health, metrics, models, playground, speech, transcriptions, voices
 from server.metrics import Metrics
+from server.realtime.router import router as realtime_router
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
 from server.settings import Settings
 
@@ -116,6 +117,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = Metrics(app.state.admission, registry)
     app.state.services = Services.build(settings, registry, app.state.admission, app.state.metrics)
     app.state.created = int(time.time())
+    app.state.api_keys = settings.all_api_keys()
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -125,13 +127,14 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(voices.router)
     app.include_router(metrics.router)
     app.include_router(playground.router)
+    app.include_router(realtime_router)
 
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
     app.add_middleware(
         CancellationMiddleware, timeout=settings.request_timeout_seconds, counts=app.state.metrics
     )
     open_paths = ("/health", "/ready", *playground.OPEN_PATHS)
-    app.add_middleware(APIKeyMiddleware, keys=settings.all_api_keys(), open_paths=open_paths)
+    app.add_middleware(APIKeyMiddleware, keys=app.state.api_keys, open_paths=open_paths)
     app.add_middleware(AccessMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware)
     return app
