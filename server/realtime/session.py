@@ -103,8 +103,9 @@ class Session:
             message = await asyncio.wait_for(self.ws.receive(), timeout=max(0.0, min(left, idle)))
         except TimeoutError:
             if left <= idle:
-                minutes = self.settings.realtime_max_session_seconds / 60
-                text, code = f"Your session hit the maximum duration of {minutes:g} minutes.", "session_expired"
+                limit = self.settings.realtime_max_session_seconds
+                length = f"{limit / 60:g} minutes" if limit >= 60 else f"{limit:g} seconds"
+                text, code = f"Your session hit the maximum duration of {length}.", "session_expired"
             else:
                 text, code = f"The session was idle for {idle:g} seconds (no client events) and was closed.", \
                     "idle_timeout"  # fmt: skip
@@ -121,6 +122,8 @@ class Session:
         try:
             event = self._parse(message)
             event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
+            if not isinstance(event.get("type"), str):
+                raise RealtimeError("The 'type' field is missing.", "invalid_event", "type")
             await self._dispatch(event)
         except RealtimeError as error:
             await self.error(error, event_id)
@@ -136,8 +139,6 @@ class Session:
             raise RealtimeError(f"The event is not valid JSON ({exc}).", "invalid_json") from None
         if not isinstance(event, dict):
             raise RealtimeError("The event must be a JSON object.", "invalid_event")
-        if not isinstance(event.get("type"), str):
-            raise RealtimeError("The 'type' field is missing.", "invalid_event", "type")
         return event
 
     async def _dispatch(self, event: dict) -> None:
