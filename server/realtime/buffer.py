@@ -84,9 +84,11 @@ class InputBuffer:
         samples = self.decoder.decode(data)
         if self.vad is None and self._size + samples.shape[0] > self.max_samples:
             raise RealtimeError(
-                f"The input audio buffer is full ({self.max_samples / RATE:g} s uncommitted): commit or clear it "
-                "(input_audio_buffer.commit / .clear) before appending more.", "input_audio_buffer_full",
-                "audio")  # fmt: skip
+                f"The input audio buffer is full ({self.max_samples / RATE:g} s uncommitted): commit or "
+                "clear it (input_audio_buffer.commit / .clear) before appending more.",
+                "input_audio_buffer_full",
+                "audio",
+            )
         self._chunks.append(samples)
         self._size += samples.shape[0]
         if self.vad is None:
@@ -116,8 +118,10 @@ class InputBuffer:
         """Everything buffered, as one turn (a manual commit); refused under 100 ms."""
         if self._size < MIN_COMMIT_SAMPLES:
             raise RealtimeError(
-                "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but "
-                f"buffer only has {self._size / 16:.2f}ms of audio.", "input_audio_buffer_commit_empty")  # fmt: skip
+                "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, "
+                f"but buffer only has {self._size / 16:.2f}ms of audio.",
+                "input_audio_buffer_commit_empty",
+            )
         start = self.speech_start if self.speech_start is not None else self.base
         audio = self._audio(start, self.end).copy()
         self.clear()

@@ -13,8 +13,15 @@ from typing import Any
 from server.realtime.errors import RealtimeError
 
 LOGPROBS = "item.input_audio_transcription.logprobs"
-SERVER_VAD = {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300, "silence_duration_ms": 500,
-              "idle_timeout_ms": None, "create_response": False, "interrupt_response": False}  # fmt: skip
+SERVER_VAD = {
+    "type": "server_vad",
+    "threshold": 0.5,
+    "prefix_padding_ms": 300,
+    "silence_duration_ms": 500,
+    "idle_timeout_ms": None,
+    "create_response": False,
+    "interrupt_response": False,
+}
 EAGERNESS_SILENCE_MS = {"low": 1500, "medium": 800, "auto": 800, "high": 500}
 GA_FORMATS = {"audio/pcm": "pcm16", "audio/pcmu": "pcmu", "audio/pcma": "pcma"}
 BETA_FORMATS = {"pcm16": "pcm16", "g711_ulaw": "pcmu", "g711_alaw": "pcma"}
@@ -54,15 +61,20 @@ class SessionConfig:
 # -- field checks ----------------------------------------------------------------------------
 def _object(value: Any, param: str) -> dict:
     if not isinstance(value, dict):
-        raise RealtimeError(f"Invalid type for '{param}': expected an object, but got {type(value).__name__}.",
-                            "invalid_type", param)  # fmt: skip
+        raise RealtimeError(
+            f"Invalid type for '{param}': expected an object, not {type(value).__name__}.",
+            "invalid_type",
+            param,
+        )
     return value
 
 
 def _known(obj: dict, allowed: tuple[str, ...], prefix: str) -> None:
     for key in obj:
         if key not in allowed:
-            raise RealtimeError(f"Unknown parameter: '{prefix}.{key}'.", "unknown_parameter", f"{prefix}.{key}")
+            raise RealtimeError(
+                f"Unknown parameter: '{prefix}.{key}'.", "unknown_parameter", f"{prefix}.{key}"
+            )
 
 
 def _string(value: Any, param: str, nullable: bool = True) -> str | None:
@@ -75,9 +87,14 @@ def _string(value: Any, param: str, nullable: bool = True) -> str | None:
 
 def _number(obj: dict, key: str, param: str, low: float, high: float) -> None:
     value = obj.get(key)
-    if key in obj and (isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high):
-        raise RealtimeError(f"Invalid value for '{param}.{key}': expected a number from {low:g} to {high:g}.",
-                            "invalid_value", f"{param}.{key}")  # fmt: skip
+    if key in obj and (
+        isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high
+    ):
+        raise RealtimeError(
+            f"Invalid value for '{param}.{key}': expected a number from {low:g} to {high:g}.",
+            "invalid_value",
+            f"{param}.{key}",
+        )
 
 
 def turn_detection(value: Any, param: str) -> dict | None:
@@ -100,12 +117,22 @@ def turn_detection(value: Any, param: str) -> dict | None:
         _known(td, ("type", "eagerness", "create_response", "interrupt_response"), param)
         eagerness = td.get("eagerness", "auto")
         if eagerness not in EAGERNESS_SILENCE_MS:
-            raise RealtimeError(f"Invalid value for '{param}.eagerness': expected one of low, medium, high, "
-                                "auto.", "invalid_value", f"{param}.eagerness")  # fmt: skip
-        return {"type": "semantic_vad", "eagerness": eagerness, "create_response": False,
-                "interrupt_response": False}  # fmt: skip
-    raise RealtimeError(f"Invalid value for '{param}.type': expected 'server_vad', 'semantic_vad' or null.",
-                        "invalid_value", f"{param}.type")  # fmt: skip
+            raise RealtimeError(
+                f"Invalid value for '{param}.eagerness': expected one of low, medium, high, auto.",
+                "invalid_value",
+                f"{param}.eagerness",
+            )
+        return {
+            "type": "semantic_vad",
+            "eagerness": eagerness,
+            "create_response": False,
+            "interrupt_response": False,
+        }
+    raise RealtimeError(
+        f"Invalid value for '{param}.type': expected 'server_vad', 'semantic_vad' or null.",
+        "invalid_value",
+        f"{param}.type",
+    )
 
 
 def noise_reduction(value: Any, param: str) -> dict | None:
@@ -115,8 +142,11 @@ def noise_reduction(value: Any, param: str) -> dict | None:
     nr = _object(value, param)
     _known(nr, ("type", "strength"), param)
     if nr.get("type") not in NOISE_TYPES:
-        raise RealtimeError(f"Invalid value for '{param}.type': expected 'near_field' or 'far_field'.",
-                            "invalid_value", f"{param}.type")  # fmt: skip
+        raise RealtimeError(
+            f"Invalid value for '{param}.type': expected 'near_field' or 'far_field'.",
+            "invalid_value",
+            f"{param}.type",
+        )
     return dict(nr)
 
 
@@ -124,8 +154,11 @@ def include(value: Any, param: str) -> tuple[str, ...]:
     if value is None:
         return ()
     if not isinstance(value, list) or any(item != LOGPROBS for item in value):
-        raise RealtimeError(f"Invalid value for '{param}': the only supported value is ['{LOGPROBS}'].",
-                            "invalid_value", param)  # fmt: skip
+        raise RealtimeError(
+            f"Invalid value for '{param}': the only supported value is ['{LOGPROBS}'].",
+            "invalid_value",
+            param,
+        )
     return tuple(value)
 
 
@@ -143,4 +176,3 @@ def transcription(config: SessionConfig, value: Any, param: str) -> SessionConfi
     if "prompt" in tr:
         changes["prompt"] = _string(tr["prompt"], f"{param}.prompt") or ""
     return replace(config, **changes)
-

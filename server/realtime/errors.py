@@ -8,8 +8,13 @@ from server.errors import APIError, to_api_error
 class RealtimeError(Exception):
     """A client event that cannot be honoured; the session goes on."""
 
-    def __init__(self, message: str, code: str = "invalid_value", param: str | None = None,
-                 type: str = "invalid_request_error") -> None:  # fmt: skip
+    def __init__(
+        self,
+        message: str,
+        code: str = "invalid_value",
+        param: str | None = None,
+        type: str = "invalid_request_error",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
@@ -26,5 +31,10 @@ class RealtimeError(Exception):
 
     def body(self, event_id: str | None = None) -> dict:
         """The ``error`` object of an ``error`` event (or of a ``...failed`` event without ``event_id``)."""
-        return {"type": self.type, "code": self.code, "message": self.message, "param": self.param,
-                "event_id": event_id}  # fmt: skip
+        return {
+            "type": self.type,
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+            "event_id": event_id,
+        }

@@ -55,22 +55,35 @@ def _authorized(offered: str | None, keys: list[str]) -> bool:
     return ok
 
 
-def _refusal(websocket: WebSocket, keys: list[str], counter: _Counter, limit: int) -> tuple[RealtimeError, int] | None:
+def _refusal(
+    websocket: WebSocket, keys: list[str], counter: _Counter, limit: int
+) -> tuple[RealtimeError, int] | None:
     offered = _offered_key(websocket)
     if not _authorized(offered, keys):
-        message = ("Incorrect API key provided." if offered else "You didn't provide an API key. Send it as "
-                   "'Authorization: Bearer YOUR_KEY' or, from a browser, as the subprotocol "
-                   "'openai-insecure-api-key.YOUR_KEY'.")  # fmt: skip
+        message = (
+            "Incorrect API key provided."
+            if offered
+            else "You didn't provide an API key. Send it as "
+            "'Authorization: Bearer YOUR_KEY' or, from a browser, as the subprotocol "
+            "'openai-insecure-api-key.YOUR_KEY'."
+        )
         return RealtimeError(message, "invalid_api_key", None), POLICY_VIOLATION
     intent = websocket.query_params.get("intent")
     if intent not in (None, "transcription"):
-        return RealtimeError(f"Unsupported intent '{intent}': this server serves transcription sessions only "
-                             "(connect to /v1/realtime?intent=transcription).", "invalid_value",
-                             "intent"), POLICY_VIOLATION  # fmt: skip
+        return RealtimeError(
+            f"Unsupported intent '{intent}': this server serves transcription sessions only "
+            "(connect to /v1/realtime?intent=transcription).",
+            "invalid_value",
+            "intent",
+        ), POLICY_VIOLATION
     if counter.open >= limit:
-        return RealtimeError(f"This server already has {limit} realtime sessions open (its "
-                             "realtime_max_sessions setting); try again later.", "session_limit_reached",
-                             None, "server_error"), TRY_AGAIN_LATER  # fmt: skip
+        return RealtimeError(
+            f"This server already has {limit} realtime sessions open (its "
+            "realtime_max_sessions setting); try again later.",
+            "session_limit_reached",
+            None,
+            "server_error",
+        ), TRY_AGAIN_LATER
     return None
 
 

@@ -31,8 +31,13 @@ from server.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_APPEND_BYTES = 15 << 20  # OpenAI's limit on one input_audio_buffer.append
-CLIENT_EVENTS = ("session.update", "transcription_session.update", "input_audio_buffer.append",
-                 "input_audio_buffer.commit", "input_audio_buffer.clear")  # fmt: skip
+CLIENT_EVENTS = (
+    "session.update",
+    "transcription_session.update",
+    "input_audio_buffer.append",
+    "input_audio_buffer.commit",
+    "input_audio_buffer.clear",
+)
 
 
 def new_id(prefix: str) -> str:
@@ -42,8 +47,9 @@ def new_id(prefix: str) -> str:
 class Session:
     """The state of one WebSocket transcription session."""
 
-    def __init__(self, websocket: WebSocket, services: Services, settings: Settings, metrics: Metrics,
-                 beta: bool) -> None:  # fmt: skip
+    def __init__(
+        self, websocket: WebSocket, services: Services, settings: Settings, metrics: Metrics, beta: bool
+    ) -> None:
         self.ws, self.services, self.settings, self.metrics = websocket, services, settings, metrics
         self.beta = beta
         self.id = new_id("sess")
@@ -76,7 +82,10 @@ class Session:
         if self.beta:
             body = shapes.render_beta(self.config, self.id, self.expires_at)
             return {"type": f"transcription_session.{suffix}", "session": body}
-        return {"type": f"session.{suffix}", "session": shapes.render_ga(self.config, self.id, self.expires_at)}
+        return {
+            "type": f"session.{suffix}",
+            "session": shapes.render_ga(self.config, self.id, self.expires_at),
+        }
 
     # -- the loop --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -107,8 +116,10 @@ class Session:
                 length = f"{limit / 60:g} minutes" if limit >= 60 else f"{limit:g} seconds"
                 text, code = f"Your session hit the maximum duration of {length}.", "session_expired"
             else:
-                text, code = f"The session was idle for {idle:g} seconds (no client events) and was closed.", \
-                    "idle_timeout"  # fmt: skip
+                text, code = (
+                    f"The session was idle for {idle:g} s (no client events) and was closed.",
+                    "idle_timeout",
+                )
             await self.error(RealtimeError(text, code, None))
             await self.ws.close(1000)
             return None
@@ -131,8 +142,9 @@ class Session:
     @staticmethod
     def _parse(message: str | bytes) -> dict:
         if isinstance(message, bytes):
-            raise RealtimeError("Binary frames are not supported: send each event as a JSON text frame.",
-                                "invalid_event")  # fmt: skip
+            raise RealtimeError(
+                "Binary frames are not supported: send each event as a JSON text frame.", "invalid_event"
+            )
         try:
             event = json.loads(message)
         except ValueError as exc:
@@ -158,11 +170,14 @@ class Session:
             raise RealtimeError(
                 f"Invalid value: '{kind}'. A transcription session accepts {', '.join(CLIENT_EVENTS)}.",
                 "invalid_event" if kind.startswith(("response.", "conversation.")) else "unknown_event",
-                "type")  # fmt: skip
+                "type",
+            )
 
     async def _update(self, kind: str, event: dict) -> None:
         if "session" not in event:
-            raise RealtimeError("Missing required parameter: 'session'.", "missing_required_parameter", "session")
+            raise RealtimeError(
+                "Missing required parameter: 'session'.", "missing_required_parameter", "session"
+            )
         beta = kind == "transcription_session.update" or shapes.is_flat_beta(event["session"])
         config = (shapes.apply_beta if beta else shapes.apply_ga)(self.config, event["session"])
         try:
@@ -170,7 +185,9 @@ class Session:
         except Exception as exc:  # noqa: BLE001 - unknown model, English-only model with another language
             error = RealtimeError.of(exc)
             field = "model" if error.param == "model" else "language"
-            error.param = ("session.input_audio_transcription." if beta else "session.audio.input.transcription.") + field
+            error.param = (
+                "session.input_audio_transcription." if beta else "session.audio.input.transcription."
+            ) + field
             raise error from None
         if kind == "transcription_session.update":
             self.beta = True  # a beta client, whatever its handshake said
@@ -185,11 +202,17 @@ class Session:
     async def _append(self, event: dict) -> None:
         audio = event.get("audio")
         if not isinstance(audio, str):
-            raise RealtimeError("Missing required parameter: 'audio' (base64-encoded audio bytes).",
-                                "missing_required_parameter", "audio")  # fmt: skip
+            raise RealtimeError(
+                "Missing required parameter: 'audio' (base64-encoded audio bytes).",
+                "missing_required_parameter",
+                "audio",
+            )
         if len(audio) > MAX_APPEND_BYTES * 4 // 3 + 4:
-            raise RealtimeError("The audio of one input_audio_buffer.append is larger than 15 MiB: send it in "
-                                "smaller chunks.", "invalid_value", "audio")  # fmt: skip
+            raise RealtimeError(
+                "One input_audio_buffer.append carries more than 15 MiB of audio: send it in smaller chunks.",
+                "invalid_value",
+                "audio",
+            )
         try:
             data = base64.b64decode(audio, validate=True)
         except (binascii.Error, ValueError):
@@ -201,13 +224,23 @@ class Session:
     async def _mark(self, mark: Mark) -> None:
         if mark.kind == "start":
             self.speech_item = new_id("item")
-            await self.emit({"type": "input_audio_buffer.speech_started", "audio_start_ms": mark.sample // 16,
-                             "item_id": self.speech_item})  # fmt: skip
+            await self.emit(
+                {
+                    "type": "input_audio_buffer.speech_started",
+                    "audio_start_ms": mark.sample // 16,
+                    "item_id": self.speech_item,
+                }
+            )
             return
         item_id = self.speech_item or new_id("item")
         self.speech_item = None
-        await self.emit({"type": "input_audio_buffer.speech_stopped", "audio_end_ms": mark.sample // 16,
-                         "item_id": item_id})  # fmt: skip
+        await self.emit(
+            {
+                "type": "input_audio_buffer.speech_stopped",
+                "audio_end_ms": mark.sample // 16,
+                "item_id": item_id,
+            }
+        )
         assert mark.audio is not None
         await self._commit(mark.audio, item_id)
 
@@ -215,7 +248,9 @@ class Session:
         ended = time.perf_counter()
         self.speech_item = None
         previous, self.previous_item = self.previous_item, item_id
-        await self.emit({"type": "input_audio_buffer.committed", "previous_item_id": previous, "item_id": item_id})
+        await self.emit(
+            {"type": "input_audio_buffer.committed", "previous_item_id": previous, "item_id": item_id}
+        )
         added = "conversation.item.created" if self.beta else "conversation.item.added"
         await self.emit({"type": added, "previous_item_id": previous, "item": user_item(item_id, None)})
         assert self.turns is not None

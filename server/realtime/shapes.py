@@ -12,15 +12,28 @@ from server.realtime.config import SessionConfig
 from server.realtime.errors import RealtimeError
 
 GA_SESSION_KEYS = ("type", "audio", "include", "object", "id", "expires_at", "client_secret")
-BETA_SESSION_KEYS = ("input_audio_format", "input_audio_transcription", "turn_detection",
-                     "input_audio_noise_reduction", "include", "modalities", "client_secret", "object", "id",
-                     "expires_at")  # fmt: skip
+BETA_SESSION_KEYS = (
+    "input_audio_format",
+    "input_audio_transcription",
+    "turn_detection",
+    "input_audio_noise_reduction",
+    "include",
+    "modalities",
+    "client_secret",
+    "object",
+    "id",
+    "expires_at",
+)
 
 
 def is_flat_beta(session: Any) -> bool:
     """An old client's flat ``session.update`` (beta field names, no ``type``)."""
-    return isinstance(session, dict) and "type" not in session and "audio" not in session and any(
-        key in session for key in ("input_audio_format", "input_audio_transcription"))  # fmt: skip
+    return (
+        isinstance(session, dict)
+        and "type" not in session
+        and "audio" not in session
+        and any(key in session for key in ("input_audio_format", "input_audio_transcription"))
+    )
 
 
 def apply_ga(config: SessionConfig, value: Any) -> SessionConfig:
@@ -32,7 +45,9 @@ def apply_ga(config: SessionConfig, value: Any) -> SessionConfig:
         raise RealtimeError(
             "This server serves transcription sessions only: set session.type to 'transcription' "
             "(speech-to-speech 'realtime' sessions are not available).",
-            "invalid_value" if kind is not None else "missing_required_parameter", "session.type")  # fmt: skip
+            "invalid_value" if kind is not None else "missing_required_parameter",
+            "session.type",
+        )
     if "include" in session:
         config = replace(config, include=cfg.include(session["include"], "session.include"))
     if "audio" not in session:
@@ -62,11 +77,18 @@ def _ga_format(value: Any) -> str:
     cfg._known(fmt, ("type", "rate"), param)
     encoding = cfg.GA_FORMATS.get(fmt.get("type"))  # type: ignore[arg-type]
     if encoding is None:
-        raise RealtimeError(f"Invalid value for '{param}.type': expected 'audio/pcm', 'audio/pcmu' or "
-                            "'audio/pcma'.", "invalid_value", f"{param}.type")  # fmt: skip
+        raise RealtimeError(
+            f"Invalid value for '{param}.type': expected 'audio/pcm', 'audio/pcmu' or 'audio/pcma'.",
+            "invalid_value",
+            f"{param}.type",
+        )
     if encoding == "pcm16" and fmt.get("rate", 24000) != 24000:
-        raise RealtimeError(f"Invalid value for '{param}.rate': audio/pcm must be 24000 Hz (16-bit "
-                            "little-endian mono); resample before sending.", "invalid_value", f"{param}.rate")
+        raise RealtimeError(
+            f"Invalid value for '{param}.rate': audio/pcm must be 24000 Hz (16-bit "
+            "little-endian mono); resample before sending.",
+            "invalid_value",
+            f"{param}.rate",
+        )
     return encoding
 
 
@@ -77,16 +99,27 @@ def apply_beta(config: SessionConfig, value: Any) -> SessionConfig:
     if "input_audio_format" in session:
         encoding = cfg.BETA_FORMATS.get(session["input_audio_format"])
         if encoding is None:
-            raise RealtimeError("Invalid value for 'session.input_audio_format': expected 'pcm16', 'g711_ulaw' "
-                                "or 'g711_alaw'.", "invalid_value", "session.input_audio_format")  # fmt: skip
+            raise RealtimeError(
+                "Invalid value for 'session.input_audio_format': expected 'pcm16', "
+                "'g711_ulaw' "
+                "or 'g711_alaw'.",
+                "invalid_value",
+                "session.input_audio_format",
+            )
         config = replace(config, encoding=encoding)
     if "input_audio_transcription" in session:
-        config = cfg.transcription(config, session["input_audio_transcription"], "session.input_audio_transcription")
+        config = cfg.transcription(
+            config, session["input_audio_transcription"], "session.input_audio_transcription"
+        )
     if "input_audio_noise_reduction" in session:
-        nr = cfg.noise_reduction(session["input_audio_noise_reduction"], "session.input_audio_noise_reduction")
+        nr = cfg.noise_reduction(
+            session["input_audio_noise_reduction"], "session.input_audio_noise_reduction"
+        )
         config = replace(config, noise_reduction=nr)
     if "turn_detection" in session:
-        config = replace(config, turn_detection=cfg.turn_detection(session["turn_detection"], "session.turn_detection"))
+        config = replace(
+            config, turn_detection=cfg.turn_detection(session["turn_detection"], "session.turn_detection")
+        )
     if "include" in session:
         config = replace(config, include=cfg.include(session["include"], "session.include"))
     return config
@@ -116,13 +149,15 @@ def render_ga(config: SessionConfig, session_id: str, expires_at: int) -> dict:
         "id": session_id,
         "expires_at": expires_at,
         "include": list(config.include) or None,
-        "audio": {"input": {
-            "format": fmt,
-            "transcription": _transcription(config),
-            "noise_reduction": config.noise_reduction,
-            "turn_detection": _turn_detection(config, beta=False),
-        }},
-    }  # fmt: skip
+        "audio": {
+            "input": {
+                "format": fmt,
+                "transcription": _transcription(config),
+                "noise_reduction": config.noise_reduction,
+                "turn_detection": _turn_detection(config, beta=False),
+            }
+        },
+    }
 
 
 def render_beta(config: SessionConfig, session_id: str, expires_at: int) -> dict:

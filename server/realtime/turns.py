@@ -41,19 +41,31 @@ class Turn:
 
 def user_item(item_id: str, transcript: str | None) -> dict:
     """The user message item a turn becomes."""
-    return {"id": item_id, "object": "realtime.item", "type": "message", "status": "completed", "role": "user",
-            "content": [{"type": "input_audio", "transcript": transcript}]}  # fmt: skip
+    return {
+        "id": item_id,
+        "object": "realtime.item",
+        "type": "message",
+        "status": "completed",
+        "role": "user",
+        "content": [{"type": "input_audio", "transcript": transcript}],
+    }
 
 
 def engine_options(config: SessionConfig, settings: Settings) -> TranscriptionOptions:
-    """The engine options of a turn: the session's language, prompt and logprobs over the server's defaults."""
+    """A turn's engine options: the session's language, prompt and logprobs over the server's defaults."""
     vad = VadOptions(settings.vad_threshold, settings.vad_min_silence_ms, settings.vad_speech_pad_ms)
     return TranscriptionOptions(
-        language=config.language, prompt=config.prompt or None, beam_size=settings.beam_size,
-        token_logprobs=config.logprobs, vad=vad if settings.vad_filter else None,
-        no_speech_threshold=settings.no_speech_threshold, log_prob_threshold=settings.log_prob_threshold,
-        batched_min_seconds=settings.batched_min_seconds, batch_size=settings.batch_size, segment_timing=False,
-    )  # fmt: skip
+        language=config.language,
+        prompt=config.prompt or None,
+        beam_size=settings.beam_size,
+        token_logprobs=config.logprobs,
+        vad=vad if settings.vad_filter else None,
+        no_speech_threshold=settings.no_speech_threshold,
+        log_prob_threshold=settings.log_prob_threshold,
+        batched_min_seconds=settings.batched_min_seconds,
+        batch_size=settings.batch_size,
+        segment_timing=False,
+    )
 
 
 def _logprobs(items: tuple[TokenLogprob, ...] | None) -> list[dict]:
@@ -63,8 +75,9 @@ def _logprobs(items: tuple[TokenLogprob, ...] | None) -> list[dict]:
 class TurnQueue:
     """Transcribes a session's turns in commit order on one task; closing it stops the engine work."""
 
-    def __init__(self, services: Services, settings: Settings, metrics: Metrics, emit: Emit, beta: bool,
-                 log_id: str) -> None:  # fmt: skip
+    def __init__(
+        self, services: Services, settings: Settings, metrics: Metrics, emit: Emit, beta: bool, log_id: str
+    ) -> None:
         self.services, self.settings, self.metrics = services, settings, metrics
         self.emit, self.beta, self.log_id = emit, beta, log_id
         self._queue: asyncio.Queue[Turn] = asyncio.Queue()
@@ -93,7 +106,9 @@ class TurnQueue:
             spec = self.services.transcriber.resolve(config.model, "transcribe", config.language)
             model = spec.id
             options = engine_options(config, self.settings)
-            async with await self.services.transcriber.start(spec, turn.audio, options, endpoint=ENDPOINT) as run:
+            async with await self.services.transcriber.start(
+                spec, turn.audio, options, endpoint=ENDPOINT
+            ) as run:
                 async for segment in run:
                     await self._delta(base, segment, not texts, config.logprobs)
                     texts.append(segment.text)
@@ -103,23 +118,42 @@ class TurnQueue:
         except Exception as exc:  # noqa: BLE001 - every engine failure becomes the turn's failed event
             error = RealtimeError.of(exc)
             logger.warning("realtime %s: turn %s failed: %s", self.log_id, turn.item_id, error.message)
-            await self.emit({"type": "conversation.item.input_audio_transcription.failed", **base,
-                             "error": {k: v for k, v in error.body().items() if k != "event_id"}})  # fmt: skip
+            await self.emit(
+                {
+                    "type": "conversation.item.input_audio_transcription.failed",
+                    **base,
+                    "error": {k: v for k, v in error.body().items() if k != "event_id"},
+                }
+            )
             self.metrics.realtime_turn(model, "failed")
             return
         transcript = "".join(texts).strip()
-        completed = {"type": "conversation.item.input_audio_transcription.completed", **base,
-                     "transcript": transcript, "usage": {"type": "duration", "seconds": round(seconds, 3)}}
+        completed = {
+            "type": "conversation.item.input_audio_transcription.completed",
+            **base,
+            "transcript": transcript,
+            "usage": {"type": "duration", "seconds": round(seconds, 3)},
+        }
         if config.logprobs:
             completed["logprobs"] = logprobs
         await self.emit(completed)
         latency = time.perf_counter() - turn.ended
         self.metrics.realtime_turn(model, "completed", latency)
-        logger.info("realtime %s: turn %s, %.2f s of audio, completed %.3f s after its end", self.log_id,
-                    turn.item_id, seconds, latency)  # fmt: skip
+        logger.info(
+            "realtime %s: turn %s, %.2f s of audio, completed %.3f s after its end",
+            self.log_id,
+            turn.item_id,
+            seconds,
+            latency,
+        )
         if not self.beta:
-            await self.emit({"type": "conversation.item.done", "previous_item_id": turn.previous_item_id,
-                             "item": user_item(turn.item_id, transcript)})  # fmt: skip
+            await self.emit(
+                {
+                    "type": "conversation.item.done",
+                    "previous_item_id": turn.previous_item_id,
+                    "item": user_item(turn.item_id, transcript),
+                }
+            )
 
     async def _delta(self, base: dict, segment: Segment, first: bool, with_logprobs: bool) -> None:
         text = segment.text.lstrip() if first else segment.text

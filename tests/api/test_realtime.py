@@ -34,14 +34,26 @@ def cards_transcript(name: str) -> str:
 
 
 def sdk(base_url: str) -> openai.AsyncOpenAI:
-    """The SDK; the beta client always says wss:// unless given websocket_base_url (the GA one follows http)."""
-    return openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key="sk-unused", max_retries=0,
-                              websocket_base_url=base_url.replace("http", "ws", 1) + "/v1")
+    """The SDK; its beta client says wss:// unless given websocket_base_url (the GA one follows http)."""
+    return openai.AsyncOpenAI(
+        base_url=f"{base_url}/v1",
+        api_key="sk-unused",
+        max_retries=0,
+        websocket_base_url=base_url.replace("http", "ws", 1) + "/v1",
+    )
 
 
 def manual(fmt: dict, **transcription: object) -> dict:
-    return {"type": "transcription", "audio": {"input": {"format": fmt, "turn_detection": None,
-            "transcription": {"model": "whisper-1", "language": "en", **transcription}}}}  # fmt: skip
+    return {
+        "type": "transcription",
+        "audio": {
+            "input": {
+                "format": fmt,
+                "turn_detection": None,
+                "transcription": {"model": "whisper-1", "language": "en", **transcription},
+            }
+        },
+    }
 
 
 async def commit_and_wait(conn, audio: list[str]) -> list:
@@ -52,16 +64,27 @@ async def commit_and_wait(conn, audio: list[str]) -> list:
 
 
 def test_server_vad_turns_in_openai_order(base_url: str) -> None:
-    clips = [LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav",
-             LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0930.wav"]  # fmt: skip
+    clips = [
+        LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav",
+        LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0930.wav",
+    ]
     audio = pcm16(clips[0], silence_before=1.0) + pcm16(clips[1])
 
     async def run() -> tuple[object, list]:
         async with sdk(base_url).realtime.connect(extra_query={"intent": "transcription"}) as conn:
             created = await conn.recv()
-            await conn.session.update(session={"type": "transcription", "audio": {"input": {
-                "format": PCM, "transcription": {"model": "whisper-1", "language": "en"},
-                "turn_detection": {"type": "server_vad", "silence_duration_ms": 500}}}})  # fmt: skip
+            await conn.session.update(
+                session={
+                    "type": "transcription",
+                    "audio": {
+                        "input": {
+                            "format": PCM,
+                            "transcription": {"model": "whisper-1", "language": "en"},
+                            "turn_detection": {"type": "server_vad", "silence_duration_ms": 500},
+                        }
+                    },
+                }
+            )
             for piece in chunks(audio, 48000):
                 await conn.input_audio_buffer.append(audio=piece)
             done = 0
@@ -79,7 +102,12 @@ def test_server_vad_turns_in_openai_order(base_url: str) -> None:
     assert session.type == "transcription"
     assert session.audio.input.format.type == "audio/pcm" and session.audio.input.format.rate == 24000
     vad = session.audio.input.turn_detection
-    assert (vad.type, vad.threshold, vad.prefix_padding_ms, vad.silence_duration_ms) == ("server_vad", 0.5, 300, 500)
+    assert (vad.type, vad.threshold, vad.prefix_padding_ms, vad.silence_duration_ms) == (
+        "server_vad",
+        0.5,
+        300,
+        500,
+    )
     assert events[0].type == "session.updated"
     turns: dict[str, list[str]] = {}
     for event in events[1:]:
@@ -88,8 +116,12 @@ def test_server_vad_turns_in_openai_order(base_url: str) -> None:
         turns.setdefault(item, []).append(event.type)
     assert len(turns) == 2
     for kinds in turns.values():
-        assert kinds[:4] == ["input_audio_buffer.speech_started", "input_audio_buffer.speech_stopped",
-                             "input_audio_buffer.committed", "conversation.item.added"]  # fmt: skip
+        assert kinds[:4] == [
+            "input_audio_buffer.speech_started",
+            "input_audio_buffer.speech_stopped",
+            "input_audio_buffer.committed",
+            "conversation.item.added",
+        ]
         assert DELTA in kinds and kinds[-2:] == [COMPLETED, "conversation.item.done"]
     first, second = list(turns)
     committed = [e for e in events if e.type == "input_audio_buffer.committed"]
@@ -176,18 +208,26 @@ def test_beta_shape(base_url: str) -> None:
 
     async def run() -> tuple[object, object, list]:
         client = sdk(base_url)
-        async with client.beta.realtime.connect(model="whisper-1", extra_query={"intent": "transcription"}) as conn:
+        async with client.beta.realtime.connect(
+            model="whisper-1", extra_query={"intent": "transcription"}
+        ) as conn:
             created = await conn.recv()
-            await conn.transcription_session.update(session={
-                "input_audio_format": "pcm16", "turn_detection": None,
-                "input_audio_transcription": {"model": "whisper-1", "language": "en"}})  # fmt: skip
+            await conn.transcription_session.update(
+                session={
+                    "input_audio_format": "pcm16",
+                    "turn_detection": None,
+                    "input_audio_transcription": {"model": "whisper-1", "language": "en"},
+                }
+            )
             updated = await conn.recv()
             return created, updated, await commit_and_wait(conn, audio)
 
     created, updated, events = asyncio.run(run())
     assert created.type == "transcription_session.created"
     session = created.model_dump()["session"]  # the beta SDK has no model for this event: loose parsing
-    assert session["input_audio_format"] == "pcm16" and session["turn_detection"]["silence_duration_ms"] == 500
+    assert (
+        session["input_audio_format"] == "pcm16" and session["turn_detection"]["silence_duration_ms"] == 500
+    )
     assert updated.type == "transcription_session.updated"
     assert updated.model_dump()["session"]["turn_detection"] is None
     assert [e.type for e in events[:2]] == ["input_audio_buffer.committed", "conversation.item.created"]

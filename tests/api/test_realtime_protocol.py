@@ -16,9 +16,17 @@ import websockets
 from tests.support.server import RunningServer
 
 KEY = "sk-realtime-test"
-LIMITS = {"EARSHOT_API_KEYS": KEY, "EARSHOT_REALTIME_MAX_SESSIONS": "1", "EARSHOT_REALTIME_IDLE_TIMEOUT_SECONDS": "2",
-          "EARSHOT_REALTIME_MAX_SESSION_SECONDS": "4", "EARSHOT_REALTIME_MAX_BUFFER_SECONDS": "1"}  # fmt: skip
-MANUAL = {"type": "session.update", "session": {"type": "transcription", "audio": {"input": {"turn_detection": None}}}}
+LIMITS = {
+    "EARSHOT_API_KEYS": KEY,
+    "EARSHOT_REALTIME_MAX_SESSIONS": "1",
+    "EARSHOT_REALTIME_IDLE_TIMEOUT_SECONDS": "2",
+    "EARSHOT_REALTIME_MAX_SESSION_SECONDS": "4",
+    "EARSHOT_REALTIME_MAX_BUFFER_SECONDS": "1",
+}
+MANUAL = {
+    "type": "session.update",
+    "session": {"type": "transcription", "audio": {"input": {"turn_detection": None}}},
+}
 
 
 def ws_url(base_url: str) -> str:
@@ -47,21 +55,55 @@ BAD_INPUT: list[tuple[str, Any, str, str | None]] = [  # (case, frame, error cod
     ("append without audio", {"type": "input_audio_buffer.append"}, "missing_required_parameter", "audio"),
     ("bad base64", {"type": "input_audio_buffer.append", "audio": "%%%not base64"}, "invalid_value", "audio"),
     ("empty commit", {"type": "input_audio_buffer.commit"}, "input_audio_buffer_commit_empty", None),
-    ("realtime session", {"type": "session.update", "session": {"type": "realtime"}}, "invalid_value",
-     "session.type"),
-    ("no session type", {"type": "session.update", "session": {}}, "missing_required_parameter", "session.type"),
-    ("pcm at 16 kHz", update(format={"type": "audio/pcm", "rate": 16000}), "invalid_value",
-     "session.audio.input.format.rate"),
-    ("unknown format", update(format={"type": "audio/opus"}), "invalid_value", "session.audio.input.format.type"),
+    (
+        "realtime session",
+        {"type": "session.update", "session": {"type": "realtime"}},
+        "invalid_value",
+        "session.type",
+    ),
+    (
+        "no session type",
+        {"type": "session.update", "session": {}},
+        "missing_required_parameter",
+        "session.type",
+    ),
+    (
+        "pcm at 16 kHz",
+        update(format={"type": "audio/pcm", "rate": 16000}),
+        "invalid_value",
+        "session.audio.input.format.rate",
+    ),
+    (
+        "unknown format",
+        update(format={"type": "audio/opus"}),
+        "invalid_value",
+        "session.audio.input.format.type",
+    ),
     ("unknown field", update(volume=3), "unknown_parameter", "session.audio.input.volume"),
-    ("threshold above 1", update(turn_detection={"type": "server_vad", "threshold": 2}), "invalid_value",
-     "session.audio.input.turn_detection.threshold"),
-    ("unknown model", update(transcription={"model": "no-such-model"}), "model_not_found",
-     "session.audio.input.transcription.model"),
-    ("bad include", {"type": "session.update", "session": {"type": "transcription", "include": ["x"]}},
-     "invalid_value", "session.include"),
-    ("bad beta format", {"type": "transcription_session.update", "session": {"input_audio_format": "mp3"}},
-     "invalid_value", "session.input_audio_format"),
+    (
+        "threshold above 1",
+        update(turn_detection={"type": "server_vad", "threshold": 2}),
+        "invalid_value",
+        "session.audio.input.turn_detection.threshold",
+    ),
+    (
+        "unknown model",
+        update(transcription={"model": "no-such-model"}),
+        "model_not_found",
+        "session.audio.input.transcription.model",
+    ),
+    (
+        "bad include",
+        {"type": "session.update", "session": {"type": "transcription", "include": ["x"]}},
+        "invalid_value",
+        "session.include",
+    ),
+    (
+        "bad beta format",
+        {"type": "transcription_session.update", "session": {"input_audio_format": "mp3"}},
+        "invalid_value",
+        "session.input_audio_format",
+    ),
 ]
 
 
@@ -114,21 +156,31 @@ def test_auth_handshake_and_limits(server_factory: Callable[..., RunningServer])
             # Nothing sent for 2 s: idle timeout.
             idle = await recv(browser)
             assert idle["error"]["code"] == "idle_timeout"
-        for kw in ({"subprotocols": ["realtime", "openai-insecure-api-key.sk-wrong"]},
-                   {"additional_headers": {"Authorization": "Bearer sk-wrong"}}, {}):  # fmt: skip
+        for kw in (
+            {"subprotocols": ["realtime", "openai-insecure-api-key.sk-wrong"]},
+            {"additional_headers": {"Authorization": "Bearer sk-wrong"}},
+            {},
+        ):
             error, code = await refused(**kw)
             assert (error["type"], error["error"]["code"], code) == ("error", "invalid_api_key", 1008), kw
-        # The SDK's Bearer header; the buffer limit (1 s uncommitted in manual mode); the session length (4 s).
+        # The SDK's Bearer header; the buffer limit (1 s uncommitted, manual mode); the session length (4 s).
         client = openai.AsyncOpenAI(base_url=f"{server.base_url}/v1", api_key=KEY, max_retries=0)
         async with client.realtime.connect(extra_query={"intent": "transcription"}) as conn:
             assert (await conn.recv()).type == "session.created"
             await conn.send_raw(json.dumps(MANUAL))
             assert (await conn.recv()).type == "session.updated"
             await conn.send_raw(json.dumps({"type": "input_audio_buffer.append", "audio": silence(0.8)}))
-            await conn.send_raw(json.dumps({"type": "input_audio_buffer.append", "audio": silence(0.4),
-                                            "event_id": "evt_full"}))  # fmt: skip
+            await conn.send_raw(
+                json.dumps(
+                    {"type": "input_audio_buffer.append", "audio": silence(0.4), "event_id": "evt_full"}
+                )
+            )
             full = await conn.recv()
-            assert (full.type, full.error.code, full.error.event_id) == ("error", "input_audio_buffer_full", "evt_full")
+            assert (full.type, full.error.code, full.error.event_id) == (
+                "error",
+                "input_audio_buffer_full",
+                "evt_full",
+            )
             codes = []
             for _ in range(8):  # keep the session busy until its 4 s are up
                 await asyncio.sleep(0.7)
@@ -142,7 +194,9 @@ def test_auth_handshake_and_limits(server_factory: Callable[..., RunningServer])
                     break
             assert codes[-1] == "session_expired" and "input_audio_buffer.cleared" in codes
         wrong_intent = url.replace("intent=transcription", "intent=conversation")
-        async with websockets.connect(wrong_intent, additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
+        async with websockets.connect(
+            wrong_intent, additional_headers={"Authorization": f"Bearer {KEY}"}
+        ) as ws:
             error = await recv(ws)
             assert (error["error"]["code"], error["error"]["param"]) == ("invalid_value", "intent")
 

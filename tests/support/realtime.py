@@ -18,7 +18,11 @@ CHUNK_MS = 100
 def pcm16(path: Path, rate: int = 24000, silence_before: float = 0.0, silence_after: float = 1.0) -> bytes:
     """A clip as s16le mono at ``rate``, with silence around it."""
     samples = read_samples(path, rate)
-    pad = [np.zeros(int(silence_before * rate), np.float32), samples, np.zeros(int(silence_after * rate), np.float32)]
+    pad = [
+        np.zeros(int(silence_before * rate), np.float32),
+        samples,
+        np.zeros(int(silence_after * rate), np.float32),
+    ]
     return (np.clip(np.concatenate(pad), -1, 1) * 32767).astype("<i2").tobytes()
 
 
