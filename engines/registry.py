@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
-    """What the registry keeps: anything loaded that can be closed."""
+    """What the registry keeps: anything loaded; its ``close()``, where it has one, runs on unload."""
 
     def close(self) -> None: ...
 

@@ -22,10 +22,10 @@ from starlette.concurrency import run_in_threadpool
 
 from engines.diarize import DiarizedSegment, SegmentBuilder
 from engines.types import Segment, TranscriptionInfo
-from server.core import Services
 from server.core.job import close_shielded
 from server.errors import to_api_error
 from server.http import speakers
+from server.http.deps import get_services
 from server.http.formats import AUDIO_TOKENS_PER_SECOND
 from server.http.forms import TranscriptionRequest, engine_options
 from server.http.protocol.diarization import (
@@ -112,7 +112,7 @@ def _render(response_format: str, info: TranscriptionInfo, out: _Output) -> Resp
 async def handle(request: Request, req: TranscriptionRequest, diarize: speakers.DiarizeRequest) -> Response:
     """Serve one diarized transcription (``req`` and ``diarize`` already validated)."""
     settings: Settings = request.app.state.settings
-    services: Services = request.app.state.services
+    services = get_services(request)
     spec = services.transcriber.resolve(req.model, "transcribe", req.language)
     options = engine_options(req, settings)
     references = await run_in_threadpool(speakers.decode_references, diarize)  # small: before the queue

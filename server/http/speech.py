@@ -20,9 +20,10 @@ from engines.encode import AudioFormat, StreamEncoder, audio_format
 from engines.manifest import ModelSpec
 from engines.registry import ModelRegistry
 from engines.types import AudioChunk
-from server.core import Services, Synthesis
+from server.core import Synthesis
 from server.core.speak import Pipe, resolve_voice
 from server.errors import invalid, to_api_error
+from server.http.deps import get_services
 from server.http.protocol.speech import SpeechRequest, SpeechUsage
 from server.http.streams import SSE_HEADERS, ClosingStream, sse
 
@@ -63,7 +64,7 @@ def encoded(fmt: AudioFormat) -> Pipe:
 
 async def create_speech(request: Request, body: SpeechRequest) -> ClosingStream:
     """Validate and start the synthesis; returns once the first audio bytes are ready."""
-    services: Services = request.app.state.services
+    services = get_services(request)
     if not body.input.strip():
         raise invalid("Invalid value for 'input': there is no text to speak.", "input")
     spec, voice_id = services.speech.resolve(body.model, body.voice)

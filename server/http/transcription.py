@@ -16,10 +16,10 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from engines.types import Segment, TranscriptionInfo
-from server.core import Services
 from server.core.job import close_shielded
 from server.errors import invalid, to_api_error
 from server.http import diarization, formats, speakers
+from server.http.deps import get_services
 from server.http.formats import Transcript
 from server.http.forms import TranscriptionRequest, engine_options, parse_form
 from server.http.protocol.transcriptions import TranscriptTextDelta, TranscriptTextDone
@@ -38,7 +38,7 @@ def _respond(rendered: formats.Rendered) -> Response:
 async def handle(request: Request, task: str) -> Response:
     """Serve one transcription (``task='transcribe'``) or translation request."""
     settings: Settings = request.app.state.settings
-    services: Services = request.app.state.services
+    services = get_services(request)
     async with request.form(max_files=4, max_fields=256, max_part_size=speakers.MAX_FIELD_BYTES) as form:
         req = await parse_form(form, task, settings.max_upload_bytes)
         diarize = speakers.parse(form, req)
