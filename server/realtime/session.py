@@ -121,7 +121,10 @@ class Session:
                     "idle_timeout",
                 )
             await self.error(RealtimeError(text, code, None))
-            await self.ws.close(1000)
+            try:
+                await self.ws.close(1000)
+            except (RuntimeError, OSError):  # the client left meanwhile
+                pass
             return None
         if message["type"] == "websocket.disconnect":
             return None
@@ -138,6 +141,10 @@ class Session:
             await self._dispatch(event)
         except RealtimeError as error:
             await self.error(error, event_id)
+        except Exception:  # a bug of ours: reported, logged, and the session goes on
+            logger.exception("realtime %s: event failed", self.id)
+            message = "The server had an error while processing your event; the session goes on."
+            await self.error(RealtimeError(message, "server_error", None, "server_error"), event_id)
 
     @staticmethod
     def _parse(message: str | bytes) -> dict:
