@@ -114,6 +114,12 @@ class InputBuffer:
         self._drop_before(stop)
         return Mark("stop", stop, audio, forced)
 
+    def speech_so_far(self) -> np.ndarray | None:
+        """The turn in progress up to now (a copy), or None when nobody is speaking."""
+        if self.speech_start is None:
+            return None
+        return self._audio(self.speech_start, self.end).copy()
+
     def commit(self) -> np.ndarray:
         """Everything buffered, as one turn (a manual commit); refused under 100 ms."""
         if self._size < MIN_COMMIT_SAMPLES:

@@ -39,6 +39,7 @@ class SessionConfig:
     noise_reduction: dict | None = None
     turn_detection: dict | None = field(default_factory=lambda: dict(SERVER_VAD))
     include: tuple[str, ...] = ()
+    interim_results: bool = False  # Earshot's own: interim transcripts while the speaker talks
 
     @property
     def logprobs(self) -> bool:
@@ -166,7 +167,7 @@ def transcription(config: SessionConfig, value: Any, param: str) -> SessionConfi
     if value is None:
         return replace(config, model="whisper-1", language=None, prompt="")
     tr = _object(value, param)
-    _known(tr, ("model", "language", "prompt", "delay", "keywords", "languages"), param)
+    _known(tr, ("model", "language", "prompt", "delay", "keywords", "languages", "interim_results"), param)
     changes: dict[str, Any] = {}
     if "model" in tr:
         changes["model"] = _string(tr["model"], f"{param}.model", nullable=False)
@@ -175,4 +176,9 @@ def transcription(config: SessionConfig, value: Any, param: str) -> SessionConfi
         changes["language"] = language or None
     if "prompt" in tr:
         changes["prompt"] = _string(tr["prompt"], f"{param}.prompt") or ""
+    if "interim_results" in tr:
+        if not isinstance(tr["interim_results"], bool):
+            name = f"{param}.interim_results"
+            raise RealtimeError(f"Invalid type for '{name}': expected a boolean.", "invalid_type", name)
+        changes["interim_results"] = tr["interim_results"]
     return replace(config, **changes)

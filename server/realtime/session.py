@@ -25,6 +25,7 @@ from server.realtime import shapes
 from server.realtime.buffer import InputBuffer, Mark
 from server.realtime.config import SessionConfig
 from server.realtime.errors import RealtimeError
+from server.realtime.interim import InterimResults
 from server.realtime.turns import Turn, TurnQueue, user_item
 from server.settings import Settings
 
@@ -62,6 +63,7 @@ class Session:
         self._send_lock = asyncio.Lock()
         self._open = True
         self.turns: TurnQueue | None = None
+        self.interim = InterimResults(services, settings, self.emit)
 
     # -- output ----------------------------------------------------------------------------
     async def emit(self, event: dict) -> None:
@@ -101,6 +103,7 @@ class Session:
                 await self.handle(message)
         finally:
             self._open = False
+            await self.interim.close()
             await self.turns.close()
             logger.info("realtime %s: closed after %.1f s", self.id, time.monotonic() - self.started)
 
@@ -227,6 +230,10 @@ class Session:
         marks: list[Mark] = await asyncio.to_thread(self.buffer.append, data)
         for mark in marks:
             await self._mark(mark)
+        if self.config.interim_results and self.speech_item is not None and self.turns is not None:
+            self.interim.maybe_start(
+                self.speech_item, self.buffer, self.config, lambda: self.speech_item, self.turns.busy
+            )
 
     async def _mark(self, mark: Mark) -> None:
         if mark.kind == "start":

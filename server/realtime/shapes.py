@@ -126,7 +126,10 @@ def apply_beta(config: SessionConfig, value: Any) -> SessionConfig:
 
 
 def _transcription(config: SessionConfig) -> dict:
-    return {"model": config.model, "language": config.language, "prompt": config.prompt}
+    body: dict[str, Any] = {"model": config.model, "language": config.language, "prompt": config.prompt}
+    if config.interim_results:  # shown only to a client that asked: OpenAI's shape otherwise
+        body["interim_results"] = True
+    return body
 
 
 def _turn_detection(config: SessionConfig, beta: bool) -> dict | None:

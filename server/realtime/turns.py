@@ -81,7 +81,13 @@ class TurnQueue:
         self.services, self.settings, self.metrics = services, settings, metrics
         self.emit, self.beta, self.log_id = emit, beta, log_id
         self._queue: asyncio.Queue[Turn] = asyncio.Queue()
+        self._running = False
         self._task = asyncio.create_task(self._run())
+
+    @property
+    def busy(self) -> bool:
+        """A turn is being transcribed or waits to be."""
+        return self._running or not self._queue.empty()
 
     def put(self, turn: Turn) -> None:
         self._queue.put_nowait(turn)
@@ -94,7 +100,11 @@ class TurnQueue:
     async def _run(self) -> None:
         while True:
             turn = await self._queue.get()
-            await self._transcribe(turn)
+            self._running = True
+            try:
+                await self._transcribe(turn)
+            finally:
+                self._running = False
 
     async def _transcribe(self, turn: Turn) -> None:
         config, seconds = turn.config, turn.audio.shape[0] / 16000

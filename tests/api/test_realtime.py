@@ -7,6 +7,7 @@ in OpenAI's event order, manual commits, G.711, logprobs, two sessions at once a
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 
@@ -233,3 +234,37 @@ def test_beta_shape(base_url: str) -> None:
     assert [e.type for e in events[:2]] == ["input_audio_buffer.committed", "conversation.item.created"]
     assert events[-1].type == COMPLETED
     assert wer(cards_transcript("001"), events[-1].transcript) <= 0.34
+
+
+def test_interim_results_while_speaking(base_url: str) -> None:
+    clip = LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0870.wav"
+    audio = chunks(pcm16(clip, silence_after=1.0), 48000)
+
+    async def run() -> tuple[object, list]:
+        async with sdk(base_url).realtime.connect(extra_query={"intent": "transcription"}) as conn:
+            await conn.recv()
+            transcription = {"model": "whisper-1", "language": "en", "interim_results": True}
+            await conn.send_raw(json.dumps({"type": "session.update", "session": {
+                "type": "transcription", "audio": {"input": {"transcription": transcription}}}}))  # fmt: skip
+            updated = await conn.recv()
+            received: list = []
+            reader = asyncio.create_task(collect(conn, lambda e: e.type in (COMPLETED, "error"), 120))
+            for piece in audio:  # in real time, as a microphone would
+                await conn.input_audio_buffer.append(audio=piece)
+                await asyncio.sleep(0.1)
+            received = await reader
+            return updated, received
+
+    updated, events = asyncio.run(run())
+    assert updated.session.audio.input.transcription.model_dump()["interim_results"] is True
+    kinds = [e.type for e in events]
+    assert "error" not in kinds, events
+    interim = [e for e in events if e.type == "conversation.item.input_audio_transcription.interim"]
+    assert interim, kinds
+    stopped = kinds.index("input_audio_buffer.speech_stopped")
+    assert all(kinds.index(e.type) < stopped for e in interim)
+    final = events[-1].transcript
+    assert all(e.item_id == events[-1].item_id for e in interim)
+    assert wer(librivox_transcripts()[clip.stem], final) <= 0.15
+    first_words = interim[0].model_dump()["transcript"].split()[:2]
+    assert first_words and set(w.lower().strip(".,") for w in first_words) & set(final.lower().split())
