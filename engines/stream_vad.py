@@ -36,9 +36,7 @@ class StreamingVad:
     """Incremental Silero VAD with start/stop hysteresis and a minimum silence."""
 
     def __init__(self, threshold: float = 0.5, silence_ms: int = 500) -> None:
-        self.threshold = threshold
-        self.neg_threshold = max(threshold - 0.15, 0.01)
-        self.silence_samples = silence_ms * SAMPLE_RATE // 1000
+        self.tune(threshold, silence_ms)
         self._session = _model().session
         self._h = np.zeros((1, 1, 128), dtype=np.float32)
         self._c = np.zeros((1, 1, 128), dtype=np.float32)
@@ -47,6 +45,12 @@ class StreamingVad:
         self.position = 0  # samples run through the model so far
         self.speaking = False
         self._silence_from: int | None = None
+
+    def tune(self, threshold: float, silence_ms: int) -> None:
+        """New settings; the stream (model state, position, speech in progress) goes on."""
+        self.threshold = threshold
+        self.neg_threshold = max(threshold - 0.15, 0.01)
+        self.silence_samples = silence_ms * SAMPLE_RATE // 1000
 
     def probabilities(self, samples: np.ndarray) -> np.ndarray:
         """Speech probability of each whole frame completed by ``samples`` (state carried over)."""

@@ -40,23 +40,23 @@ class InputBuffer:
         self._size = 0
         self.base = 0  # stream offset of the buffer's first sample
         self.speech_start: int | None = None  # stream offset of the current turn (padding included)
+        self.decoder: StreamDecoder | None = None
+        self.vad: StreamingVad | None = None
         self.configure(config)
 
     def configure(self, config: SessionConfig) -> None:
         """A new config: a new decoder if the format changed; the VAD follows turn_detection."""
-        if getattr(self, "decoder", None) is None or self.decoder.encoding != config.encoding:
+        if self.decoder is None or self.decoder.encoding != config.encoding:
             self.decoder = StreamDecoder(config.encoding)
         self.prefix = config.prefix_ms() * RATE // 1000
         if config.turn_detection is None:
-            self.vad: StreamingVad | None = None
+            self.vad = None
             self.speech_start = None
+        elif self.vad is not None:  # the stream and the turn in progress go on
+            self.vad.tune(config.threshold(), config.silence_ms())
         else:
-            old = getattr(self, "vad", None)
             self.vad = StreamingVad(config.threshold(), config.silence_ms())
-            if old is not None:  # keep the stream position and the turn in progress
-                self.vad.position, self.vad.speaking = old.position, old.speaking
-            else:
-                self.vad.position = self.end
+            self.vad.position = self.end
 
     @property
     def end(self) -> int:
@@ -81,6 +81,7 @@ class InputBuffer:
 
     def append(self, data: bytes) -> list[Mark]:
         """Decode ``data``, run the VAD, and return the speech starts and finished turns it completes."""
+        assert self.decoder is not None
         samples = self.decoder.decode(data)
         if self.vad is None and self._size + samples.shape[0] > self.max_samples:
             raise RealtimeError(
