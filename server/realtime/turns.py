@@ -103,6 +103,9 @@ class TurnQueue:
             self._running = True
             try:
                 await self._transcribe(turn)
+            except asyncio.CancelledError:
+                logger.info("realtime %s: turn %s cancelled, the session closed", self.log_id, turn.item_id)
+                raise
             finally:
                 self._running = False
 

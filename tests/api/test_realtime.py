@@ -9,13 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 
 from tests.support.audio import DATA, LIBRIVOX, librivox_transcripts
 from tests.support.realtime import chunks, collect, g711, pcm16
+from tests.support.server import RunningServer
 from tests.support.wer import wer
 
 pytestmark = pytest.mark.slow
@@ -268,3 +272,34 @@ def test_interim_results_while_speaking(base_url: str) -> None:
     assert wer(librivox_transcripts()[clip.stem], final) <= 0.15
     first_words = interim[0].model_dump()["transcript"].split()[:2]
     assert first_words and set(w.lower().strip(".,") for w in first_words) & set(final.lower().split())
+
+
+def test_leaving_mid_turn_stops_its_work(server_factory: Callable[..., RunningServer]) -> None:
+    server = server_factory()
+    audio = chunks(
+        pcm16(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0870.wav", silence_after=0.2), 48000
+    )
+
+    async def leave_after_commit() -> None:
+        async with sdk(server.base_url).realtime.connect(extra_query={"intent": "transcription"}) as conn:
+            await conn.recv()
+            await conn.session.update(session=manual(PCM))
+            await conn.recv()
+            for piece in audio:
+                await conn.input_audio_buffer.append(audio=piece)
+            await conn.input_audio_buffer.commit()
+            await collect(conn, lambda e: e.type == "input_audio_buffer.committed")
+
+    asyncio.run(leave_after_commit())
+    deadline = time.monotonic() + 60
+    while "cancelled, the session closed" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "cancelled, the session closed" in server.log()
+    while time.monotonic() < deadline:  # the slot comes back once whisper stopped
+        metrics = httpx.get(f"{server.base_url}/metrics").text
+        if 'earshot_queue_running{model="whisper-base"} 0.0' in metrics:
+            break
+        time.sleep(0.2)
+    assert 'earshot_queue_running{model="whisper-base"} 0.0' in metrics
+    assert "earshot_realtime_sessions 0.0" in metrics
+    assert "earshot_realtime_turns_total" not in metrics or 'outcome="completed"' not in metrics
