@@ -28,8 +28,8 @@ from server.housekeeping import IdleTrimmer
 from server.http.errors import install_error_handlers
 from server.http.routes import health, metrics, models, playground, speech, transcriptions, voices
 from server.metrics import Metrics
-from server.realtime.router import router as realtime_router
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
+from server.realtime.router import router as realtime_router
 from server.settings import Settings
 
 logger = logging.getLogger(__name__)
