@@ -25,6 +25,19 @@ def _describe(exc: Exception) -> str:
     return text.split(": '<")[0]  # PyAV appends the (meaningless) in-memory file name
 
 
+def _open_input(data: bytes):  # noqa: ANN202 - av.container.InputContainer
+    """Open ``data`` for reading; tags that are not valid UTF-8 never stop the decode.
+
+    PyAV < 19 raises on such tags unless told ``metadata_errors="ignore"``; PyAV 19 dropped that argument
+    and always decodes tags with ``surrogateescape``.
+    """
+    import av
+
+    if int(av.__version__.split(".")[0]) < 19:
+        return av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
+    return av.open(io.BytesIO(data), mode="r")
+
+
 def packets_too_long(data: bytes, max_seconds: float) -> bool:
     """Whether the audio packets' own durations add up past ``max_seconds`` (demuxing only: fast).
 
@@ -35,7 +48,7 @@ def packets_too_long(data: bytes, max_seconds: float) -> bool:
     import av
 
     try:
-        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+        with _open_input(data) as container:
             if not container.streams.audio:
                 return False
             stream = container.streams.audio[0]
@@ -71,7 +84,7 @@ def decode_audio(
     if max_seconds is not None and packets_too_long(data, max_seconds):
         raise AudioTooLongError(f"The audio is longer than the maximum of {max_seconds:g} seconds.")
     try:
-        container = av.open(io.BytesIO(data), mode="r", metadata_errors="ignore")
+        container = _open_input(data)
     except (av.error.FFmpegError, ValueError, UnicodeDecodeError) as exc:
         raise AudioDecodeError(
             f"The file could not be decoded as audio ({_describe(exc)}). "

@@ -23,14 +23,46 @@ class ManifestError(EngineError):
     """The model manifest is malformed."""
 
 
-class ModelNotFoundError(EngineError):
-    """No model (or alias) with this name serves the requested kind."""
+_KIND_NAMES = {"stt": "transcription model", "tts": "speech model", "speaker": "speaker-embedding model"}
+_KIND_USE = {
+    "stt": "/v1/audio/transcriptions and /v1/audio/translations",
+    "tts": "/v1/audio/speech",
+    "speaker": "diarization (model gpt-4o-transcribe-diarize)",
+}
 
-    def __init__(self, name: str, kind: str | None = None) -> None:
-        what = {"stt": "transcription model", "tts": "speech model"}.get(kind or "", "model")
-        super().__init__(f"The {what} '{name}' does not exist or you do not have access to it.")
+
+class ModelNotFoundError(EngineError):
+    """No model (or alias) with this name serves the requested kind.
+
+    ``actual_kind`` is set when the name exists but is a model of another kind; ``available`` lists the
+    names that do serve ``kind``, so the message can say which one to use.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        kind: str | None = None,
+        actual_kind: str | None = None,
+        available: list[str] | None = None,
+    ) -> None:
+        what = _KIND_NAMES.get(kind or "", "model")
+        if actual_kind is not None:
+            first = (
+                f"'{name}' is a {_KIND_NAMES.get(actual_kind, actual_kind)}, not a {what}: "
+                f"use it with {_KIND_USE.get(actual_kind, 'its own endpoint')}."
+            )
+        else:
+            first = f"The {what} '{name}' does not exist or you do not have access to it."
+        if available:
+            plural = "s" if len(available) > 1 else ""
+            hint = f" {what.capitalize()}{plural} on this server: {', '.join(available)}."
+        else:
+            hint = f" This server has no {what}."
+        hint += " GET /v1/models lists every model; add one with `earshot models import PATH`."
+        super().__init__(first + hint)
         self.name = name
         self.kind = kind
+        self.actual_kind = actual_kind
 
 
 class VoiceNotFoundError(EngineError):

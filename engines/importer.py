@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import shutil
 import tempfile
 import zipfile
@@ -172,7 +173,8 @@ def _copy_hashing(src: Path, dest: Path, progress: Progress | None) -> str:
     return digest.hexdigest()
 
 
-def _check_names(model_id: str, aliases: tuple[str, ...], existing: Manifest) -> None:
+def _check_names(model_id: str, aliases: tuple[str, ...], voices: tuple[str, ...], existing: Manifest) -> None:
+    """Refuse an id, alias or voice that an existing model already answers to (it would never be served)."""
     taken: dict[str, str] = {}
     for model in existing.models:
         for name in (model.id, *model.aliases):
@@ -184,6 +186,34 @@ def _check_names(model_id: str, aliases: tuple[str, ...], existing: Manifest) ->
             )
     if len(set(aliases) | {model_id}) != len(aliases) + 1:
         raise ImportRejected("the id and aliases must all differ")
+    played = {voice: model.id for model in existing.models if model.kind == "tts" for voice in model.voices}
+    for voice in voices:
+        if voice in played or voice in existing.voice_map:
+            owner = (
+                f"model {played[voice]!r}"
+                if voice in played
+                else f"the voice map (it plays {existing.voice_map[voice]!r})"
+            )
+            raise ImportRejected(
+                f"the voice {voice!r} is already played by {owner}; import it under another voice name "
+                f"with --voice NAME (and --id NAME), or remove the other model first"
+            )
+
+
+def _staging_dir(models_dir: Path, name: str) -> Path:
+    """A new hidden directory beside the target, with the mode the umask gives (``mkdtemp``'s is 0700).
+
+    The directory is renamed into place, so its mode is the imported model's: other users (the images'
+    uid 10001, a service account) must be able to read it like the materialised built-ins.
+    """
+    for _ in range(100):
+        path = models_dir / f".import-{name}-{secrets.token_hex(4)}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise ImportRejected(f"could not create a staging directory in {models_dir}")
 
 
 def import_found(
@@ -194,17 +224,26 @@ def import_found(
     aliases: tuple[str, ...] = (),
     description: str = "",
     progress: Progress | None = None,
+    voice: str | None = None,
 ) -> ImportedModel:
-    """Copy ``found`` into ``models_dir`` and append it to ``models_dir/manifest.toml``."""
+    """Copy ``found`` into ``models_dir`` and append it to ``models_dir/manifest.toml``.
+
+    ``voice`` names a piper voice (default: the .onnx file's stem).
+    """
     model_id = (model_id or found.suggested_id).strip()
     if not model_id:
         raise ImportRejected("the model id cannot be empty")
-    _check_names(model_id, aliases, existing)
+    if voice is not None and found.entry is None:
+        raise ImportRejected("--voice applies to voices only; this is a transcription model")
+    voices = ((voice or Path(found.entry).stem).strip(),) if found.entry else ()
+    if voices and not voices[0]:
+        raise ImportRejected("the voice name cannot be empty")
+    _check_names(model_id, aliases, voices, existing)
     target = models_dir / safe_dir_name(model_id)
     if target.exists():
         raise ImportRejected(f"{target} already exists; remove it or import with another --id")
     models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".import-{target.name}-", dir=models_dir))
+    staging = _staging_dir(models_dir, target.name)
     try:
         sums = {f.name: _copy_hashing(f, staging / f.name, progress) for f in found.files}
         sizes = {f.name: (staging / f.name).stat().st_size for f in found.files}
@@ -215,7 +254,7 @@ def import_found(
             path=rel,
             aliases=aliases,
             english_only=found.english_only,
-            voices=(Path(found.entry).stem,) if found.entry else (),
+            voices=voices,
             description=description,
             files={name: (sums[name], sizes[name]) for name in sums},
         )

@@ -117,17 +117,21 @@ class ModelRegistry:
         """The model a requested name or alias stands for; never a silent fallback."""
         model_id = self._names.get(name) if isinstance(name, str) else None
         if model_id is None:
-            raise ModelNotFoundError(str(name), kind)
+            raise ModelNotFoundError(str(name), kind, available=self._names_of(kind))
         spec = self._slots[model_id].spec
         if kind is not None and spec.kind != kind:
-            raise ModelNotFoundError(name, kind)
+            raise ModelNotFoundError(name, kind, actual_kind=spec.kind, available=self._names_of(kind))
         return spec
+
+    def _names_of(self, kind: str | None) -> list[str]:
+        """Every id and alias that serves ``kind``, in manifest order (for error messages)."""
+        return [name for m in self.models(kind) for name in (m.id, *m.aliases)]
 
     def default(self, kind: str) -> ModelSpec:
         """The default model of a kind (flagged ``default`` in the manifest, else the first)."""
         candidates = self.models(kind)
         if not candidates:
-            raise ModelNotFoundError("(default)", kind)
+            raise ModelNotFoundError("(default)", kind, available=[])
         return next((m for m in candidates if m.default), candidates[0])
 
     def voice_names(self) -> dict[str, str]:

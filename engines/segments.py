@@ -6,6 +6,7 @@ sentence-sized segments from the word timings, dividing the tokens (and log-prob
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
@@ -14,6 +15,11 @@ from typing import Any
 from engines.types import Segment, TokenLogprob, Word
 
 SENTENCE_END = (".", "?", "!", "。", "？", "！", "…")
+# Words whose full stop does not end a sentence ("And Mr." must not become a subtitle cue of its own).
+ABBREVIATIONS = frozenset(
+    {"mr.", "mrs.", "ms.", "dr.", "st.", "jr.", "sr.", "prof.", "vs.", "e.g.", "i.e.", "etc.", "mt."}
+)
+INITIALS = re.compile(r"^(?:[^\W\d_]\.)+$")  # "J." "U.S." "e.g." (letters each followed by a full stop)
 MAX_SEGMENT_SECONDS = 15.0
 PAUSE_SECONDS = 1.0
 
@@ -53,6 +59,14 @@ def is_no_speech(
     return log_prob_threshold is None or segment.avg_logprob < log_prob_threshold
 
 
+def ends_sentence(word: str) -> bool:
+    """Whether a word closes a sentence: a final stop that is not an abbreviation's or an initial's."""
+    text = word.strip().lstrip("\"'([{\u201c\u2018")
+    if not text.endswith(SENTENCE_END):
+        return False
+    return not (text.lower() in ABBREVIATIONS or INITIALS.match(text))
+
+
 def _groups(words: Sequence[Word]) -> list[tuple[int, int]]:
     """Word index ranges: break after sentence ends, at long pauses, and before 15 s."""
     groups: list[tuple[int, int]] = []
@@ -60,7 +74,7 @@ def _groups(words: Sequence[Word]) -> list[tuple[int, int]]:
     for i, word in enumerate(words):
         last = i == len(words) - 1
         next_word = None if last else words[i + 1]
-        end_here = last or word.word.strip().endswith(SENTENCE_END)
+        end_here = last or ends_sentence(word.word)
         if next_word is not None:
             end_here = end_here or next_word.start - word.end >= PAUSE_SECONDS
             end_here = end_here or next_word.end - words[first].start > MAX_SEGMENT_SECONDS

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
-from engines.device import limit_spin_waits
+from engines.device import cuda_device_count, limit_spin_waits
 from engines.manifest import builtin_manifest_paths, load_manifests
 from engines.registry import ModelRegistry
 from server.access import AccessMiddleware
 from server.admission import Admission
+from server.build import build_info, version
 from server.cancellation import CancellationMiddleware
 from server.core import Services
 from server.housekeeping import IdleTrimmer
@@ -75,9 +76,25 @@ def _preload_ids(settings: Settings, registry: ModelRegistry) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _device_problem(settings: Settings, cuda_devices: int) -> str | None:
+    """Why an explicitly requested device cannot be used, or None."""
+    if settings.device == "cuda" and cuda_devices == 0:
+        return (
+            "--device cuda was asked for, but CTranslate2 sees no usable CUDA GPU (no GPU, driver or CUDA "
+            "runtime in this container?): fix that, or start with --device auto (CPU when there is no GPU) "
+            "or --device cpu"
+        )
+    return None
+
+
 def _start_up(settings: Settings, registry: ModelRegistry, readiness: Readiness) -> None:
     """Materialise/verify every model, then preload; runs in a thread so /health answers meanwhile."""
     started = time.perf_counter()
+    problem = _device_problem(settings, cuda_device_count() if settings.device == "cuda" else 0)
+    if problem is not None:  # never report ready and then 503 every request
+        readiness.failed = problem
+        logger.error("not ready: %s", problem)
+        return
     failures = registry.prepare()  # also imports the engine libraries
     # Everything alive now (modules, libraries) is permanent: a full collection (the idle trim, or an
     # automatic one mid-request) no longer walks it while holding the GIL (~50 ms -> ~0 ms measured).
@@ -109,12 +126,13 @@ def create_app(settings: Settings) -> FastAPI:
             await asyncio.wait_for(asyncio.shield(task), timeout=None)
             registry.close()
 
-    app = FastAPI(title="Earshot", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(title="Earshot", version=version(), lifespan=lifespan)
     app.state.settings = settings
     app.state.registry = registry
     app.state.readiness = readiness
     app.state.admission = Admission(settings.max_concurrency, settings.max_queue)
-    app.state.metrics = Metrics(app.state.admission, registry)
+    app.state.build = build_info(registry.runtime)
+    app.state.metrics = Metrics(app.state.admission, registry, app.state.build)
     app.state.services = Services.build(settings, registry, app.state.admission, app.state.metrics)
     app.state.created = int(time.time())
     app.state.api_keys = settings.all_api_keys()
@@ -129,7 +147,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(playground.router)
     app.include_router(realtime_router)
 
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_upload_bytes + MULTIPART_OVERHEAD,
+        max_upload_bytes=settings.max_upload_bytes,
+    )
     app.add_middleware(
         CancellationMiddleware, timeout=settings.request_timeout_seconds, counts=app.state.metrics
     )

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.metrics_core import Metric
@@ -98,9 +98,15 @@ class _StateCollector(Collector):
 class Metrics:
     """Every Earshot metric, in its own registry (so apps and tests never share counters)."""
 
-    def __init__(self, queues: _QueueSource, models: _ModelSource) -> None:
+    def __init__(
+        self, queues: _QueueSource, models: _ModelSource, build: dict[str, str] | None = None
+    ) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
+        if build:
+            Info("earshot_build", "Version, Python, device and compute type of this server.", registry=r).info(
+                build
+            )
         self.requests = Counter(
             "earshot_requests",
             "HTTP requests finished.",

@@ -94,12 +94,17 @@ class APIKeyMiddleware:
 
 
 class BodyTooLarge(APIError):
-    """The request body exceeds the configured limit."""
+    """The upload exceeds the configured limit (``max_upload_bytes``; the body may hold form fields too).
 
-    def __init__(self, limit: int) -> None:
+    Both the body check and the file check name the same limit, the one a user can change.
+    """
+
+    def __init__(self, max_upload_bytes: int) -> None:
         super().__init__(
             413,
-            f"The request body is larger than the maximum of {limit} bytes ({limit / 1048576:.1f} MiB).",
+            f"The uploaded file is larger than the maximum of {max_upload_bytes / 1048576:.1f} MiB "
+            f"({max_upload_bytes} bytes). Send a smaller or compressed file (e.g. mp3 or opus), or raise the "
+            "server's limit with EARSHOT_MAX_UPLOAD_BYTES (--max-upload-bytes).",
             "invalid_request_error",
             "file",
             "request_too_large",
@@ -107,11 +112,15 @@ class BodyTooLarge(APIError):
 
 
 class BodyLimitMiddleware:
-    """Rejects bodies over ``limit`` bytes: at once from Content-Length, else while streaming in."""
+    """Rejects bodies over ``limit`` bytes: at once from Content-Length, else while streaming in.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    ``limit`` leaves room for form fields around a file of ``max_upload_bytes``, the limit the error names.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, max_upload_bytes: int) -> None:
         self.app = app
         self.limit = limit
+        self.max_upload_bytes = max_upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -119,7 +128,7 @@ class BodyLimitMiddleware:
             return
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.limit:
-            response = error_response(BodyTooLarge(self.limit))
+            response = error_response(BodyTooLarge(self.max_upload_bytes))
             await response(scope, receive, send)
             return
         received = 0
@@ -130,7 +139,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
-                    raise BodyTooLarge(self.limit)
+                    raise BodyTooLarge(self.max_upload_bytes)
             return message
 
         await self.app(scope, counting_receive, send)

@@ -1,13 +1,50 @@
-"""Run uvicorn so that SIGTERM drains in-flight requests (bounded) and the process exits 0."""
+"""Run uvicorn so that SIGTERM drains in-flight requests (bounded) and the process exits 0.
+
+The listening socket is bound here, before the app is built: a busy port fails at once with one line
+(:class:`ListenError`), not after the models load and "ready" is logged.
+"""
 
 from __future__ import annotations
 
+import errno
 import signal
+import socket
 from types import FrameType
 
 import uvicorn
 
 from server.settings import Settings
+
+_ADVICE = {
+    errno.EADDRINUSE: "address already in use; pick another --port or stop the other server",
+    errno.EACCES: "permission denied (ports below 1024 need privileges); pick a --port above 1023",
+    errno.EADDRNOTAVAIL: "this machine has no such address; pick a --host it has (127.0.0.1, 0.0.0.0)",
+}
+
+
+class ListenError(Exception):
+    """The server cannot listen on its host and port; the message says why and what to do."""
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port``, with brackets around an IPv6 host."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def bind_listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (as uvicorn binds it: IPv6 when the host has a colon)."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if isinstance(exc, socket.gaierror):
+            reason = f"unknown host {host!r}; pass an IP address or a name this machine resolves as --host"
+        else:
+            reason = _ADVICE.get(exc.errno or 0, (exc.strerror or str(exc)).lower())
+        raise ListenError(f"cannot listen on {host_port(host, port)}: {reason}") from exc
+    return sock
 
 
 class GracefulServer(uvicorn.Server):
@@ -25,13 +62,13 @@ class GracefulServer(uvicorn.Server):
             self.should_exit = True
 
 
-def run_single(app: object, settings: Settings) -> None:
-    """Serve one app in this process until SIGTERM/SIGINT."""
+def run_single(app: object, settings: Settings, sock: socket.socket) -> None:
+    """Serve one app in this process on the bound ``sock`` until SIGTERM/SIGINT."""
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
         host=settings.host,
-        port=settings.port,
+        port=sock.getsockname()[1],
         log_config=None,
         timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
     )
-    GracefulServer(config).run()
+    GracefulServer(config).run(sockets=[sock])

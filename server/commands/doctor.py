@@ -26,6 +26,7 @@ from server.commands.http import Client, HTTPFailure
 from server.commands.options import add_setting_flags, settings_from_args
 from server.commands.wer import wer
 from server.settings import Settings
+from server.settings_check import unknown_variable_warnings
 
 SENTENCE = "The quick brown fox jumps over the lazy dog. This sentence was spoken and written down here."
 PACKAGES = (
@@ -216,6 +217,8 @@ def _device(settings: Settings, client: Client, remote: bool) -> str:
 def run(args: argparse.Namespace) -> int:
     """Handler of ``earshot doctor``."""
     settings = settings_from_args(args)
+    for line in unknown_variable_warnings(os.environ):
+        print(f"earshot: warning: {line}", file=sys.stderr)
     out = sys.stdout
     print(f"versions: {versions()}", file=out)
     keys = settings.all_api_keys()  # --api-key / EARSHOT_API_KEYS: the key for --url, or the test server's

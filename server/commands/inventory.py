@@ -96,26 +96,77 @@ def human_size(size: int | None) -> str:
     return f"{value:.1f} GB"
 
 
-def table(items: list[ModelRow]) -> str:
-    """A plain aligned text table."""
-    header = ["ID", "KIND", "ALIASES", "SIZE", "LOADED", "SOURCE"]
-    body = [
-        [
-            r.id,
-            r.kind,
-            ", ".join(r.aliases) or "-",
-            human_size(r.size_bytes),
-            "no" if not r.loaded else "yes",
-            r.source,
-        ]
-        for r in items
-    ]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header) - 1)]
+TABLE_WIDTH = 100
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` columns, ending in ``...`` when cut."""
+    return text if len(text) <= width else text[: max(width - 3, 0)] + "..."
+
+
+def fit_names(names: list[str], width: int) -> str:
+    """As many names as fit in ``width`` columns, then ``+N more`` (or ``+N``); ``-`` for none."""
+    text = ", ".join(names) or "-"
+    if len(text) <= width:
+        return text
+    for keep in range(len(names) - 1, 0, -1):
+        for rest in (f"+{len(names) - keep} more", f"+{len(names) - keep}"):
+            shown = f"{', '.join(names[:keep])} {rest}"
+            if len(shown) <= width:
+                return shown
+    return _clip(f"{names[0]} +{len(names) - 1}", width)
+
+
+def _compact_names(names: list[str]) -> int:
+    """Width of the first name and ``+N more``: what the ALIASES column needs at least."""
+    return len(f"{names[0]} +{len(names) - 1} more") if len(names) > 1 else len(names[0] if names else "-")
+
+
+def fit_source(source: str, width: int) -> str:
+    """``package: a +1``, ``imported: .../folder``: the informative part of a source in ``width``."""
+    if len(source) <= width:
+        return source
+    kind, _, rest = source.partition(": ")
+    room = width - len(kind) - 2
+    if room < 8:
+        return _clip(source, width)
+    if kind == "package":
+        return _clip(f"{kind}: {fit_names(rest.split(', '), room)}", width)
+    last = f".../{Path(rest).name}"
+    return f"{kind}: {last if len(last) <= room else '...' + rest[-(room - 3) :]}"
+
+
+def table(items: list[ModelRow], width: int = TABLE_WIDTH) -> str:
+    """An aligned text table within ``width`` columns: long alias lists and sources are shortened.
+
+    LOADED appears only when a server was asked (``--url``); ``--json`` has every field in full.
+    """
+    columns: dict[str, list[str]] = {
+        "ID": [r.id for r in items],
+        "KIND": [r.kind for r in items],
+        "SIZE": [human_size(r.size_bytes) for r in items],
+    }
+    if any(r.loaded is not None for r in items):
+        columns["LOADED"] = ["yes" if r.loaded else "no" for r in items]
+    widths = {name: max(len(v) for v in [name, *values]) for name, values in columns.items()}
+    room = width - sum(widths.values()) - 2 * (len(columns) + 1)  # + ALIASES and SOURCE, 2-space gaps
+    need_aliases = max(len(a) for a in ["ALIASES", *(", ".join(r.aliases) for r in items)])
+    need_source = max(len(s) for s in ["SOURCE", *(r.source for r in items)])
+    # ALIASES gets its first name and "+N more", SOURCE what is left, ALIASES whatever SOURCE does not need.
+    compact = max([len("ALIASES"), *(_compact_names(r.aliases) for r in items)])
+    alias_width = max(len("ALIASES"), min(compact, room - len("SOURCE")))
+    source_width = max(len("SOURCE"), min(need_source, room - alias_width))
+    columns["SOURCE"] = [fit_source(r.source, source_width) for r in items]
+    source_used = max(len(v) for v in ["SOURCE", *columns["SOURCE"]])
+    alias_width = max(alias_width, min(need_aliases, room - source_used))
+    columns["ALIASES"] = [fit_names(r.aliases, alias_width) for r in items]
+    widths["ALIASES"] = max(len(v) for v in ["ALIASES", *columns["ALIASES"]])
+    order = ["ID", "KIND", "ALIASES", "SIZE", *(["LOADED"] if "LOADED" in columns else []), "SOURCE"]
     lines = []
-    for line in [header, *body]:
-        lines.append(
-            "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)) + "  " + line[-1]
-        )
+    for n in range(-1, len(items)):
+        cells = [name if n < 0 else columns[name][n] for name in order]
+        padded = [cell.ljust(widths[name]) for cell, name in zip(cells[:-1], order, strict=False)]
+        lines.append("  ".join([*padded, cells[-1]]).rstrip())
     return "\n".join(lines)
 
 

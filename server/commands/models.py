@@ -41,6 +41,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     imp.add_argument("path", type=Path, metavar="PATH")
     imp.add_argument("--id", dest="model_id", help="Model id (default: taken from the source's name).")
     imp.add_argument("--alias", action="append", default=[], help="Another name for the model (repeatable).")
+    imp.add_argument(
+        "--voice", default=None, help="Voice name of a piper voice (default: the .onnx file's name)."
+    )
     imp.add_argument("--description", default="", help="Free text shown in /v1/models.")
     imp.set_defaults(handler=import_model)
 
@@ -96,7 +99,14 @@ def import_model(args: argparse.Namespace) -> int:
         description = args.description or f"imported from {args.path.resolve()}"
         with byte_bar(found.total_bytes, f"importing {found.suggested_id}") as advance:
             done = import_found(
-                found, settings.models_dir, existing, args.model_id, tuple(args.alias), description, advance
+                found,
+                settings.models_dir,
+                existing,
+                args.model_id,
+                tuple(args.alias),
+                description,
+                advance,
+                voice=args.voice,
             )
     size = inventory.human_size(done.bytes)
     print(f"imported {done.spec.id} ({done.spec.backend}, {size}) into {done.directory}")

@@ -22,15 +22,20 @@ _SINGULAR = {"api_keys": "api_key", "extra_manifests": "extra_manifest"}
 _PLACEHOLDERS = {"models_dir": "~/.local/share/earshot/models", "cpu_threads": "cores // workers"}
 
 
-def _base_type(annotation: Any) -> Any:
+def base_type(annotation: Any) -> Any:
     """``int | None`` -> int; ``Annotated[list[Path], ...]`` -> list[Path]."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
     if origin is typing.Annotated:
-        return _base_type(args[0])
+        return base_type(args[0])
     if origin in (typing.Union, types.UnionType) and len(args) == 1:
-        return _base_type(args[0])
+        return base_type(args[0])
     return annotation
+
+
+def flag_for(name: str) -> str:
+    """The command-line flag of a setting: ``--max-upload-bytes``, ``--api-key``."""
+    return "--" + _SINGULAR.get(name, name).replace("_", "-")
 
 
 def _default_text(name: str, field: FieldInfo) -> str:
@@ -47,8 +52,8 @@ def add_setting_flags(parser: argparse.ArgumentParser, names: Iterable[str] | No
     fields = Settings.model_fields
     for name in names if names is not None else fields:
         field = fields[name]
-        base = _base_type(field.annotation)
-        flag = "--" + _SINGULAR.get(name, name).replace("_", "-")
+        base = base_type(field.annotation)
+        flag = flag_for(name)
         help_text = (
             f"{field.description or ''} [env EARSHOT_{name.upper()}; default {_default_text(name, field)}]"
         )
@@ -67,8 +72,12 @@ def add_setting_flags(parser: argparse.ArgumentParser, names: Iterable[str] | No
         parser.add_argument(flag, **kwargs)
 
 
+def given_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given as flags on this command line (name -> value)."""
+    fields = Settings.model_fields
+    return {k: v for k, v in vars(args).items() if k in fields and v is not None}
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Settings from the flags that were given, then EARSHOT_ environment, then config file, then defaults."""
-    fields = Settings.model_fields
-    overrides = {k: v for k, v in vars(args).items() if k in fields and v is not None}
-    return Settings(**overrides)
+    return Settings(**given_settings(args))

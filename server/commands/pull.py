@@ -61,12 +61,25 @@ def resolve(name: str) -> Target:
     )
 
 
+def offline_recipe(target: Target) -> str:
+    """The commands that bring ``target`` in by hand: download on a connected machine, import here.
+
+    ``hf`` is huggingface_hub's command line (>= 1.0 ships only ``hf``, not ``huggingface-cli``); its
+    ``--local-dir`` keeps the repo's folders, so the import points at the model's own folder.
+    """
+    include = f" --include '{target.subdir}/*'" if target.subdir else ""
+    folder = f"DIR/{target.subdir}" if target.subdir else "DIR"
+    return (
+        "On a connected machine run `pip install 'huggingface_hub>=1.0'` and "
+        f"`hf download {target.repo_id}{include} --local-dir DIR`, "
+        f"copy DIR here and run `earshot models import {folder}`."
+    )
+
+
 def _offline_help(endpoint: str, target: Target, reason: str) -> str:
     return (
         f"cannot reach the Hugging Face Hub at {endpoint} ({reason}): this machine looks offline.\n"
-        f"On a connected machine run `huggingface-cli download {target.repo_id}"
-        + (f" --include '{target.subdir}/*'" if target.subdir else "")
-        + " --local-dir DIR`, copy DIR here and run `earshot models import DIR`."
+        + offline_recipe(target)
     )
 
 

@@ -11,11 +11,11 @@ from fastapi import FastAPI
 
 from server.commands.options import add_setting_flags, settings_from_args
 from server.settings import Settings
+from server.settings_check import is_loopback, open_server_warning, unknown_variable_warnings
 
 logger = logging.getLogger("earshot")
 
 SETTINGS_ENV = "EARSHOT_SETTINGS_JSON"
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,12 +46,21 @@ def serve(settings: Settings) -> int:
 
     from server.app import create_app
     from server.logs import configure_logging
+    from server.runner import bind_listen_socket, host_port, run_single
 
     configure_logging(settings.log_level, settings.log_format)
-    where = "this machine only" if settings.host in LOCAL_HOSTS else "ALL listed interfaces"
-    logger.info("Earshot listening on http://%s:%d (%s)", settings.host, settings.port, where)
+    for line in unknown_variable_warnings(os.environ):
+        logger.warning("%s", line)
+    sock = bind_listen_socket(settings.host, settings.port)  # a busy port fails here, before any model loads
+    port = sock.getsockname()[1] if settings.workers == 1 else settings.port  # --port 0: the one picked
+    where = "this machine only" if is_loopback(settings.host) else "ALL listed interfaces"
+    logger.info("Earshot listening on http://%s (%s)", host_port(settings.host, port), where)
+    warning = open_server_warning(settings, port)
+    if warning:
+        logger.warning("%s", warning)
     logger.info("settings: %s", settings.model_dump_json(exclude={"api_keys"}))
     if settings.workers > 1:
+        sock.close()  # uvicorn's supervisor binds its own shared socket for the workers
         os.environ[SETTINGS_ENV] = settings.model_dump_json(exclude_none=True)
         uvicorn.run(
             "server.commands.serve:app_from_env",
@@ -63,9 +72,7 @@ def serve(settings: Settings) -> int:
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
         )
     else:
-        from server.runner import run_single
-
-        run_single(create_app(settings), settings)
+        run_single(create_app(settings), settings, sock)
     return 0
 
 

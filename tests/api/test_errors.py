@@ -52,3 +52,5 @@ def test_body_over_limit_is_413_before_reading_it(base_url: str) -> None:
     assert head.startswith(b"HTTP/1.1 413")
     error = json.loads(body)["error"]
     assert error["code"] == "request_too_large" and error["param"] == "file"
+    assert "maximum of 25.0 MiB (26214400 bytes)" in error["message"]  # the setting, not the body allowance
+    assert "EARSHOT_MAX_UPLOAD_BYTES" in error["message"]

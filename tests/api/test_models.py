@@ -65,3 +65,31 @@ def test_health_and_ready(base_url: str) -> None:
     assert body["status"] == "ready"
     assert set(EXPECTED) <= set(body["models"])
     assert body["unavailable"] == {}
+
+
+def test_speech_model_sent_to_transcriptions_says_what_it_is(client: openai.OpenAI) -> None:
+    with open("tests/data/cards/001.wav", "rb") as audio:
+        with pytest.raises(openai.NotFoundError) as info:
+            client.audio.transcriptions.create(model="tts-1", file=audio)
+    message = info.value.message
+    assert info.value.code == "model_not_found" and info.value.param == "model"
+    assert "'tts-1' is a speech model" in message and "/v1/audio/speech" in message
+    assert "whisper-1" in message and "whisper-tiny.en" in message  # which ones to use instead
+
+
+def test_transcription_model_sent_to_speech_says_what_it_is(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as info:
+        client.audio.speech.create(model="whisper-1", voice="alloy", input="Hello.")
+    message = info.value.message
+    assert "'whisper-1' is a transcription model" in message and "/v1/audio/transcriptions" in message
+    assert "tts-1" in message
+
+
+def test_unknown_model_names_the_ones_that_exist_and_how_to_add_one(client: openai.OpenAI) -> None:
+    with open("tests/data/cards/001.wav", "rb") as audio:
+        with pytest.raises(openai.NotFoundError) as info:
+            client.audio.transcriptions.create(model="whisper-large-v3", file=audio)
+    message = info.value.message
+    assert "'whisper-large-v3' does not exist" in message
+    assert "whisper-base" in message and "GET /v1/models" in message and "earshot models import" in message
+    assert "tts-1" not in message  # only the models this endpoint can use

@@ -177,6 +177,10 @@ def test_audio_longer_than_the_limit_is_400(limited: RunningServer) -> None:
 def test_upload_over_the_limit_is_413(limited: RunningServer) -> None:
     response = _post(limited.base_url, {"model": TINY}, {"file": ("big.wav", b"\0" * 2_000_000)})
     assert response.status_code == 413 and response.json()["error"]["param"] == "file"
+    body_limit = _post(limited.base_url, {"model": TINY}, {"file": ("huge.wav", b"\0" * (6 << 20))})
+    assert body_limit.status_code == 413  # over the body limit too: the same limit in the same words
+    assert response.json()["error"]["message"] == body_limit.json()["error"]["message"]
+    assert "EARSHOT_MAX_UPLOAD_BYTES" in response.json()["error"]["message"]
 
 
 def test_long_audio_uses_the_batched_pipeline_with_readable_segments(limited: RunningServer) -> None:

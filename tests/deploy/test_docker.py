@@ -106,3 +106,27 @@ def test_verify_on_start_refuses_a_corrupt_model(tmp_path: Path, models_dir: Pat
     result = entry("serve", "--port", str(free_port()), env=env)
     assert result.returncode == 1
     assert "FAIL  broken" in result.stdout and "v.onnx is corrupt" in result.stdout
+
+
+def _ci_pythons() -> set[str]:
+    line = next(x for x in (REPO / ".ci" / "run").read_text().splitlines() if x.startswith("PYTHONS=("))
+    return set(line.split("(", 1)[1].rstrip(")").split())
+
+
+@pytest.mark.parametrize(
+    ("dockerfile", "python"), [("Dockerfile", "3.11"), ("Dockerfile.gpu", "3.12")]
+)
+def test_images_use_a_python_that_ci_runs(dockerfile: str, python: str) -> None:
+    """Before: the GPU image ran Ubuntu 24.04's Python 3.12, which CI never ran (every transcription 500)."""
+    text = (REPO / dockerfile).read_text()
+    base = next(x.split()[1] for x in text.splitlines() if x.startswith("FROM "))
+    if base.startswith("python:"):
+        found = re.match(r"python:(\d+\.\d+)", base).group(1)
+    else:  # an OS image whose own python3 is used: Ubuntu 24.04 ships 3.12
+        assert "ubuntu24.04" in base and "python3 " in text, base
+        found = "3.12"
+    assert found == python, f"{dockerfile}: Python {found}; update the README's Docker section"
+    assert found in _ci_pythons(), f"{dockerfile} uses Python {found}, which .ci/run does not test"
+    build = "docker build -f Dockerfile.gpu" if dockerfile == "Dockerfile.gpu" else "docker build -t earshot ."
+    readme_line = next(x for x in (REPO / "README.md").read_text().splitlines() if x.startswith(build))
+    assert f"Python {found}" in readme_line, f"README's Docker section must say {dockerfile}'s Python"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
+import stat
 import tomllib
 import zipfile
 from pathlib import Path
@@ -73,9 +75,9 @@ def test_piper_pair_by_onnx_or_json(tmp_path: Path) -> None:
     by_json = find_model(JOE.with_name(JOE.name + ".json"))
     found = find_model(JOE)
     assert found.backend == by_json.backend == "piper" and found.entry == "en_US-joe-medium.onnx"
-    done = import_found(found, tmp_path, builtin(), "joe-copy")
+    done = import_found(found, tmp_path, builtin(), "joe-copy", voice="joe-copy")
     spec = done.spec
-    assert spec.kind == "tts" and spec.voices == ("en_US-joe-medium",)
+    assert spec.kind == "tts" and spec.voices == ("joe-copy",)
     assert spec.path == tmp_path / "joe-copy" / "en_US-joe-medium.onnx"
     assert verify_model(spec, tmp_path).ok
 
@@ -149,3 +151,32 @@ def test_not_a_model(tmp_path: Path) -> None:
         find_model(tmp_path)
     with pytest.raises(ImportRejected, match="does not exist"):
         find_model(tmp_path / "nope")
+
+
+def test_a_voice_that_is_already_played_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    """Before: the import succeeded and the new model refused every voice (the first owner wins)."""
+    with pytest.raises(ImportRejected, match=r"'en_US-joe-medium' is already played by .*--voice NAME"):
+        import_found(find_model(JOE), tmp_path, builtin(), "joe-again")
+    assert not (tmp_path / "joe-again").exists() and not (tmp_path / "manifest.toml").exists()
+    with pytest.raises(ImportRejected, match="'alloy' is already played by the voice map"):
+        import_found(find_model(JOE), tmp_path, builtin(), "joe-alloy", voice="alloy")
+    done = import_found(find_model(JOE), tmp_path, builtin(), "joe-again", voice="joe2")
+    manifest = load_manifests([builtin_manifest_path(), tmp_path / "manifest.toml"])
+    registry = ModelRegistry(manifest, tmp_path, RuntimeOptions(cpu_threads=1))
+    assert registry.resolve_voice("joe2") == (done.spec, "joe2")  # the new voice is served
+    registry.close()
+    with pytest.raises(ImportRejected, match="--voice applies to voices only"):
+        import_found(find_model(TINY), tmp_path, builtin(), "tiny-v", voice="x")
+
+
+def test_imported_folders_follow_the_umask_so_other_users_can_read_them(tmp_path: Path) -> None:
+    """Before: the model folder kept mkdtemp's 0700 and the images' uid 10001 could not read it."""
+    old = os.umask(0o022)
+    try:
+        done = import_found(find_model(TINY), tmp_path / "models", builtin(), "shared-tiny")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(done.directory.stat().st_mode) == 0o755
+    for f in done.directory.iterdir():
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f
+    assert stat.S_IMODE(done.manifest.stat().st_mode) == 0o644

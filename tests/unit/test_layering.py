@@ -98,6 +98,6 @@ def test_import_graph_has_no_cycle() -> None:
 def test_the_checks_see_real_imports() -> None:
     """The graph is not empty by mistake: known edges are found."""
     graph = _graph()
-    assert "server.core" in graph["server.http.transcription"]
+    assert any(name.startswith("server.core") for name in graph["server.http.transcription"])
     assert "engines.registry" in graph["server.core.transcribe"]
     assert importlib.util.find_spec("server.core") is not None

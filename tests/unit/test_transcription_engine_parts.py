@@ -113,6 +113,22 @@ def test_split_by_words_rebuilds_sentences_and_divides_tokens() -> None:
     assert parts[1].start == 3.5 and parts[2].start == 8.0
 
 
+def test_abbreviations_and_initials_do_not_end_a_segment() -> None:
+    """Before: "And Mr." became a 0.6 s subtitle cue of its own on long audio."""
+    tokenizer = _tokenizer()
+    text = " And Mr. Dashwood met Dr. J. R. Smith, e.g. at St. Paul's etc. and more. Then Mrs. Ferrars left."
+    tokens = tuple(tokenizer.encode(text))
+    pieces = text.split(" ")[1:]
+    words = tuple(Word(" " + w, i * 0.3, i * 0.3 + 0.25, 0.9) for i, w in enumerate(pieces))
+    segment = Segment(0, 0, 0.0, 10.0, text, tokens, 0.0, -0.2, 1.3, 0.01, words)
+    parts = split_by_words(segment, tokenizer)
+    assert [p.text for p in parts] == [
+        " And Mr. Dashwood met Dr. J. R. Smith, e.g. at St. Paul's etc. and more.",
+        " Then Mrs. Ferrars left.",
+    ]
+    assert sum((p.tokens for p in parts), ()) == tokens
+
+
 def test_logprob_tokens_carry_their_utf8_bytes() -> None:
     from collections import deque
 

@@ -25,6 +25,7 @@ async def ready(request: Request) -> JSONResponse:
         "status": "ready" if state.ready else "starting",
         "models": {k: {"loaded": v["loaded"], "error": v["error"]} for k, v in status.items()},
         "unavailable": unavailable,
+        "build": request.app.state.build,
     }
     if state.failed:
         body["status"] = "unavailable"

@@ -274,7 +274,13 @@ function init() {
   const key = $("api-key");
   key.value = sessionStorage.getItem("earshot-api-key") || "";
   if (document.body.dataset.auth === "required") $("key-box").hidden = false;
-  key.addEventListener("change", () => { sessionStorage.setItem("earshot-api-key", key.value.trim()); refresh(); });
+  // The key is used as typed (every request reads the field); the model lists reload shortly after typing stops.
+  let typing = null;
+  key.addEventListener("input", () => {
+    sessionStorage.setItem("earshot-api-key", key.value.trim());
+    clearTimeout(typing);
+    typing = setTimeout(refresh, 300);
+  });
 
   $("stt-file").addEventListener("change", (e) => {
     const file = e.target.files[0];
