@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import statistics
 import sys
 import time
@@ -116,11 +115,18 @@ def p(values: list[float], q: float) -> float:
 
 
 async def health_under_load(base_url: str, sessions: int, seconds: float) -> tuple[list[float], int]:
-    client = openai.AsyncOpenAI(base_url=f"{base_url}/v1", api_key="sk-x", max_retries=0)
+    client = openai.AsyncOpenAI(
+        base_url=f"{base_url}/v1",
+        api_key="sk-x",
+        max_retries=0,
+        websocket_base_url=base_url.replace("http", "ws", 1) + "/v1",
+    )
     audio = b"".join(pcm16(clip, silence_after=1.0) for clip in CLIPS)
     until = time.perf_counter() + seconds
     counts = [0]
-    streams = [stream_live(client, audio[i * 96000 :] + audio[: i * 96000], until, counts) for i in range(sessions)]
+    streams = [
+        stream_live(client, audio[i * 96000 :] + audio[: i * 96000], until, counts) for i in range(sessions)
+    ]
     results = await asyncio.gather(health_latencies(base_url, until), *streams)
     return results[0], counts[0]
 
@@ -135,7 +141,12 @@ def main() -> None:
     settings = Settings()
     server = start_server(Path("/tmp"), args.models_dir)
     try:
-        client = openai.AsyncOpenAI(base_url=f"{server.base_url}/v1", api_key="sk-x", max_retries=0)
+        client = openai.AsyncOpenAI(
+            base_url=f"{server.base_url}/v1",
+            api_key="sk-x",
+            max_retries=0,
+            websocket_base_url=server.base_url.replace("http", "ws", 1) + "/v1",
+        )
         model = load_whisper(model_path("whisper-base", args.models_dir), default_cpu_threads(1))
         asyncio.run(realtime_turn(client, CLIPS[1]))  # warm-up: loads the server's model
         raw_turn(model, CLIPS[1], settings)
@@ -156,7 +167,8 @@ def main() -> None:
         idle = asyncio.run(health_latencies(server.base_url, time.perf_counter() + 5))
         busy, turns = asyncio.run(health_under_load(server.base_url, args.sessions, args.seconds))
         print(f"/health idle: p50 {p(idle, 50):.1f} ms  p99 {p(idle, 99):.1f} ms  ({len(idle)} probes)")
-        print(f"/health with {args.sessions} sessions streaming: p50 {p(busy, 50):.1f} ms  p99 {p(busy, 99):.1f} ms"
+        print(f"/health with {args.sessions} sessions streaming: p50 {p(busy, 50):.1f} ms"
+              f"  p99 {p(busy, 99):.1f} ms"
               f"  max {p(busy, 100):.1f} ms  ({len(busy)} probes, {turns} turns completed)")  # fmt: skip
     finally:
         server.stop()

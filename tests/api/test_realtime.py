@@ -7,7 +7,6 @@ in OpenAI's event order, manual commits, G.711, logprobs, two sessions at once a
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Callable
@@ -248,8 +247,9 @@ def test_interim_results_while_speaking(base_url: str) -> None:
         async with sdk(base_url).realtime.connect(extra_query={"intent": "transcription"}) as conn:
             await conn.recv()
             transcription = {"model": "whisper-1", "language": "en", "interim_results": True}
-            await conn.send_raw(json.dumps({"type": "session.update", "session": {
-                "type": "transcription", "audio": {"input": {"transcription": transcription}}}}))  # fmt: skip
+            await conn.session.update(
+                session={"type": "transcription", "audio": {"input": {"transcription": transcription}}}
+            )
             updated = await conn.recv()
             received: list = []
             reader = asyncio.create_task(collect(conn, lambda e: e.type in (COMPLETED, "error"), 120))

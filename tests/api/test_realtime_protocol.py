@@ -12,6 +12,7 @@ from typing import Any
 import openai
 import pytest
 import websockets
+from websockets.asyncio.client import connect  # the new client in websockets 13 too
 
 from tests.support.server import RunningServer
 
@@ -110,7 +111,7 @@ BAD_INPUT: list[tuple[str, Any, str, str | None]] = [  # (case, frame, error cod
 def test_bad_input_gets_an_error_event_and_the_session_goes_on(base_url: str) -> None:
     async def run() -> list[tuple[str, dict]]:
         replies = []
-        async with websockets.connect(ws_url(base_url), max_size=None) as ws:
+        async with connect(ws_url(base_url), max_size=None) as ws:
             assert (await recv(ws))["type"] == "session.created"
             for number, (case, frame, _, _) in enumerate(BAD_INPUT):
                 if isinstance(frame, dict):
@@ -138,16 +139,17 @@ def test_auth_handshake_and_limits(server_factory: Callable[..., RunningServer])
     url = ws_url(server.base_url)
 
     async def refused(**kw: Any) -> tuple[dict, int]:
-        async with websockets.connect(url, **kw) as ws:
+        async with connect(url, **kw) as ws:
             first = await recv(ws)
-            with pytest.raises(websockets.ConnectionClosed):
+            with pytest.raises(websockets.ConnectionClosed) as closed:
                 await recv(ws)
-            return first, ws.close_code
+            assert closed.value.rcvd is not None
+            return first, closed.value.rcvd.code
 
     async def run() -> None:
         # A browser: the key as a subprotocol, "realtime" echoed.
         protocols = ["realtime", f"openai-insecure-api-key.{KEY}"]
-        async with websockets.connect(url, subprotocols=protocols) as browser:
+        async with connect(url, subprotocols=protocols) as browser:
             assert browser.subprotocol == "realtime"
             assert (await recv(browser))["type"] == "session.created"
             # The second session is past realtime_max_sessions=1: refused, "try again later".
@@ -164,17 +166,17 @@ def test_auth_handshake_and_limits(server_factory: Callable[..., RunningServer])
             error, code = await refused(**kw)
             assert (error["type"], error["error"]["code"], code) == ("error", "invalid_api_key", 1008), kw
         # The SDK's Bearer header; the buffer limit (1 s uncommitted, manual mode); the session length (4 s).
-        client = openai.AsyncOpenAI(base_url=f"{server.base_url}/v1", api_key=KEY, max_retries=0)
+        ws_base = server.base_url.replace("http", "ws", 1) + "/v1"  # SDKs before 2.x dial wss:// without it
+        client = openai.AsyncOpenAI(
+            base_url=f"{server.base_url}/v1", api_key=KEY, max_retries=0, websocket_base_url=ws_base
+        )
         async with client.realtime.connect(extra_query={"intent": "transcription"}) as conn:
             assert (await conn.recv()).type == "session.created"
-            await conn.send_raw(json.dumps(MANUAL))
+            await conn.send(MANUAL)
             assert (await conn.recv()).type == "session.updated"
-            await conn.send_raw(json.dumps({"type": "input_audio_buffer.append", "audio": silence(0.8)}))
-            await conn.send_raw(
-                json.dumps(
-                    {"type": "input_audio_buffer.append", "audio": silence(0.4), "event_id": "evt_full"}
-                )
-            )
+            await conn.send({"type": "input_audio_buffer.append", "audio": silence(0.8)})
+            more = {"type": "input_audio_buffer.append", "audio": silence(0.4), "event_id": "evt_full"}
+            await conn.send(more)
             full = await conn.recv()
             assert (full.type, full.error.code, full.error.event_id) == (
                 "error",
@@ -182,21 +184,16 @@ def test_auth_handshake_and_limits(server_factory: Callable[..., RunningServer])
                 "evt_full",
             )
             codes = []
-            for _ in range(8):  # keep the session busy until its 4 s are up
-                await asyncio.sleep(0.7)
+            while not codes or codes[-1] == "input_audio_buffer.cleared":  # busy until its 4 s are up
                 try:
-                    await conn.send_raw(json.dumps({"type": "input_audio_buffer.clear"}))
-                except websockets.ConnectionClosed:
-                    pass  # it ended while we slept: its reason is still to be read
-                event = await conn.recv()
+                    event = await asyncio.wait_for(conn.recv(), 0.7)
+                except TimeoutError:
+                    await conn.send({"type": "input_audio_buffer.clear"})  # not idle
+                    continue
                 codes.append(event.error.code if event.type == "error" else event.type)
-                if event.type == "error":
-                    break
             assert codes[-1] == "session_expired" and "input_audio_buffer.cleared" in codes
         wrong_intent = url.replace("intent=transcription", "intent=conversation")
-        async with websockets.connect(
-            wrong_intent, additional_headers={"Authorization": f"Bearer {KEY}"}
-        ) as ws:
+        async with connect(wrong_intent, additional_headers={"Authorization": f"Bearer {KEY}"}) as ws:
             error = await recv(ws)
             assert (error["error"]["code"], error["error"]["param"]) == ("invalid_value", "intent")
 
