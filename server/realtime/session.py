@@ -32,6 +32,7 @@ from server.settings import Settings
 logger = logging.getLogger(__name__)
 
 MAX_APPEND_BYTES = 15 << 20  # OpenAI's limit on one input_audio_buffer.append
+BIG_MESSAGE = 256 << 10  # events larger than this are parsed in a worker thread
 CLIENT_EVENTS = (
     "session.update",
     "transcription_session.update",
@@ -137,7 +138,8 @@ class Session:
         """One client event; a bad one becomes an ``error`` event."""
         event_id = None
         try:
-            event = self._parse(message)
+            big = len(message) > BIG_MESSAGE  # parse a large event off the event loop
+            event = await asyncio.to_thread(self._parse, message) if big else self._parse(message)
             event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
             if not isinstance(event.get("type"), str):
                 raise RealtimeError("The 'type' field is missing.", "invalid_event", "type")
@@ -217,23 +219,27 @@ class Session:
                 "missing_required_parameter",
                 "audio",
             )
-        if len(audio) > MAX_APPEND_BYTES * 4 // 3 + 4:
+        if len(audio) > MAX_APPEND_BYTES:
             raise RealtimeError(
-                "One input_audio_buffer.append carries more than 15 MiB of audio: send it in smaller chunks.",
+                "The audio of one input_audio_buffer.append is over 15 MiB (base64): send smaller chunks.",
                 "invalid_value",
                 "audio",
             )
-        try:
-            data = base64.b64decode(audio, validate=True)
-        except (binascii.Error, ValueError):
-            raise RealtimeError("Invalid 'audio': not valid base64.", "invalid_value", "audio") from None
-        marks: list[Mark] = await asyncio.to_thread(self.buffer.append, data)
+        marks: list[Mark] = await asyncio.to_thread(self._decode_and_buffer, audio)
         for mark in marks:
             await self._mark(mark)
         if self.config.interim_results and self.speech_item is not None and self.turns is not None:
             self.interim.maybe_start(
                 self.speech_item, self.buffer, self.config, lambda: self.speech_item, self.turns.busy
             )
+
+    def _decode_and_buffer(self, audio: str) -> list[Mark]:
+        """In a worker thread: base64, then the buffer (decoding, resampling, VAD)."""
+        try:
+            data = base64.b64decode(audio, validate=True)
+        except (binascii.Error, ValueError):
+            raise RealtimeError("Invalid 'audio': not valid base64.", "invalid_value", "audio") from None
+        return self.buffer.append(data)
 
     async def _mark(self, mark: Mark) -> None:
         if mark.kind == "start":

@@ -118,6 +118,9 @@ def test_bad_input_gets_an_error_event_and_the_session_goes_on(base_url: str) ->
                     frame = json.dumps({**frame, "event_id": f"evt_{number}"})
                 await ws.send(frame)
                 replies.append((case, await recv(ws)))
+            huge = {"type": "input_audio_buffer.append", "audio": "A" * (16 << 20), "event_id": "evt_huge"}
+            await ws.send(json.dumps(huge))  # over OpenAI's 15 MiB: refused, not a closed socket
+            replies.append(("huge", await recv(ws)))
             await ws.send(json.dumps({**MANUAL, "event_id": "evt_ok"}))
             replies.append(("still alive", await recv(ws)))
         return replies
@@ -130,6 +133,9 @@ def test_bad_input_gets_an_error_event_and_the_session_goes_on(base_url: str) ->
         assert error["type"] == "invalid_request_error" and error["message"], (case, error)
         assert error["event_id"] == (f"evt_{number}" if isinstance(frame, dict) else None), (case, error)
         assert reply["event_id"].startswith("event_")
+    huge = replies[-2][1]
+    assert (huge["error"]["code"], huge["error"]["param"], huge["error"]["event_id"]) == (
+        "invalid_value", "audio", "evt_huge")  # fmt: skip
     alive = replies[-1][1]
     assert alive["type"] == "session.updated" and alive["session"]["audio"]["input"]["turn_detection"] is None
 
