@@ -173,7 +173,9 @@ def _copy_hashing(src: Path, dest: Path, progress: Progress | None) -> str:
     return digest.hexdigest()
 
 
-def _check_names(model_id: str, aliases: tuple[str, ...], voices: tuple[str, ...], existing: Manifest) -> None:
+def _check_names(
+    model_id: str, aliases: tuple[str, ...], voices: tuple[str, ...], existing: Manifest
+) -> None:
     """Refuse an id, alias or voice that an existing model already answers to (it would never be served)."""
     taken: dict[str, str] = {}
     for model in existing.models:

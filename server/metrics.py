@@ -104,9 +104,8 @@ class Metrics:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         if build:
-            Info("earshot_build", "Version, Python, device and compute type of this server.", registry=r).info(
-                build
-            )
+            about = "Version, Python, device and compute type of this server."
+            Info("earshot_build", about, registry=r).info(build)
         self.requests = Counter(
             "earshot_requests",
             "HTTP requests finished.",

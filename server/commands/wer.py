@@ -1,46 +1,38 @@
 """Word error rate: (substitutions + deletions + insertions) / reference words.
 
-The one implementation used by ``earshot doctor``, the benchmark and the tests. Both sides get the
-light normalisation ASR evaluations use: Unicode NFKC, lower case, hyphens as spaces, no punctuation,
-small numbers and common titles spelt out.
+The one implementation used by ``earshot doctor``, the benchmark, the quality script and the tests.
+Both sides go through Whisper's English normaliser (the ``whisper-normalizer`` package, a copy of
+OpenAI's ``EnglishTextNormalizer``): case, punctuation, spelling variants, contractions ("it's" =
+"it is"), titles ("Mr." = "mister") and numbers ("fifteen" = "15") do not count as errors. The edit
+distance comes from ``jiwer``.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from functools import cache
 
-_NON_WORD = re.compile(r"[^\w']+")
-_SPELLED = {
-    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five", "6": "six",
-    "7": "seven", "8": "eight", "9": "nine", "10": "ten", "11": "eleven", "12": "twelve",
-    "mr": "mister", "mrs": "missus", "dr": "doctor",
-}  # fmt: skip
+import jiwer
+from whisper_normalizer.english import EnglishTextNormalizer
+
+
+@cache
+def _normalizer() -> EnglishTextNormalizer:
+    return EnglishTextNormalizer()
 
 
 def words(text: str) -> list[str]:
-    """Normalised words of ``text`` (apostrophes inside words are kept: "it's")."""
-    text = unicodedata.normalize("NFKC", text).lower().replace("-", " ")
-    out = []
-    for word in _NON_WORD.sub(" ", text).split():
-        word = word.strip("'")
-        if word:
-            out.append(_SPELLED.get(word, word))
-    return out
+    """``text`` as Whisper's English normaliser writes it, split into words."""
+    return _normalizer()(text).split()
 
 
 normalize = words
 
 
 def wer(reference: str, hypothesis: str) -> float:
-    """Levenshtein distance over normalised words divided by the reference length (0.0–1.0+)."""
+    """Edit distance over normalised words divided by the reference length (0.0–1.0+)."""
     ref, hyp = words(reference), words(hypothesis)
     if not ref:
         return 0.0 if not hyp else 1.0
-    previous = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        current = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (r != h))
-        previous = current
-    return previous[-1] / len(ref)
+    if not hyp:
+        return 1.0
+    return float(jiwer.wer(" ".join(ref), " ".join(hyp)))

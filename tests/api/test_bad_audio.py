@@ -2,7 +2,8 @@
 
 Every file in ``tests/data/bad/`` (made by ``scripts/make_bad_corpus.py``) has its expected answer in
 ``cases.json``: a 4xx naming ``param: file`` (with an error code where one is fixed), or a 200 whose
-transcript holds the given words. Each must be answered in under 10 s.
+transcript holds the given words. Each must be answered in under 30 s: a guard against hangs and against
+decoding hours of audio (minutes), not a speed test (speed is measured by scripts/bench.py).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from tests.support.fuzz import error_shape_problem
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 CASES: dict[str, dict] = json.loads((BAD / "cases.json").read_text())
 MODEL = "whisper-1"  # whisper base: tiny.en hears "ill disposed" as "old sposed"
-LIMIT_SECONDS = 10.0
+LIMIT_SECONDS = 30.0  # a bound for hangs; on 2 loaded cores a real clip takes up to ~10 s
 
 
 def words(text: str) -> list[str]:
@@ -103,7 +104,7 @@ HOSTILE_TEXT = {
 
 @pytest.mark.parametrize("kind", sorted(HOSTILE_TEXT))
 def test_hostile_speech_input(base_url: str, kind: str) -> None:
-    """200 with audio that decodes, or a 400 naming ``input``; never a 5xx. First bytes within 10 s."""
+    """200 with audio that decodes, or a 400 naming ``input``; never a 5xx. First bytes within 30 s."""
     body = {"model": "tts-1", "voice": "alloy", "input": HOSTILE_TEXT[kind], "response_format": "wav"}
     started = time.perf_counter()
     with httpx.stream("POST", f"{base_url}/v1/audio/speech", json=body, timeout=60) as response:
