@@ -1,4 +1,5 @@
-"""create_app(settings) -> FastAPI: the registry, the serving core, and the doors on it (HTTP, Wyoming).
+"""create_app(settings) -> FastAPI: the registry, the serving core, and the doors on it (HTTP, realtime,
+Wyoming).
 
 The process is assembled here: the model registry, the admission gates and the metrics (platform
 pieces), the core services built on them (``app.state.services``, see server/core), and the HTTP door's
@@ -31,6 +32,7 @@ from server.http.errors import install_error_handlers
 from server.http.routes import health, metrics, models, playground, speech, transcriptions, voices
 from server.metrics import Metrics
 from server.middleware import APIKeyMiddleware, BodyLimitMiddleware, RequestContextMiddleware
+from server.realtime.router import router as realtime_router
 from server.settings import Settings
 
 if TYPE_CHECKING:
@@ -153,6 +155,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.metrics = Metrics(app.state.admission, registry, app.state.build)
     app.state.services = Services.build(settings, registry, app.state.admission, app.state.metrics)
     app.state.created = int(time.time())
+    app.state.api_keys = settings.all_api_keys()
 
     install_error_handlers(app)
     app.include_router(health.router)
@@ -162,6 +165,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(voices.router)
     app.include_router(metrics.router)
     app.include_router(playground.router)
+    app.include_router(realtime_router)
 
     app.add_middleware(
         BodyLimitMiddleware,
@@ -172,7 +176,7 @@ def create_app(settings: Settings) -> FastAPI:
         CancellationMiddleware, timeout=settings.request_timeout_seconds, counts=app.state.metrics
     )
     open_paths = ("/health", "/ready", *playground.OPEN_PATHS)
-    app.add_middleware(APIKeyMiddleware, keys=settings.all_api_keys(), open_paths=open_paths)
+    app.add_middleware(APIKeyMiddleware, keys=app.state.api_keys, open_paths=open_paths)
     app.add_middleware(AccessMiddleware, metrics=app.state.metrics)
     app.add_middleware(RequestContextMiddleware)
     return app

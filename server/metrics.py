@@ -164,6 +164,22 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.realtime_sessions = Gauge(
+            "earshot_realtime_sessions", "Realtime WebSocket sessions open now.", registry=r
+        )
+        self.realtime_turns = Counter(
+            "earshot_realtime_turns",
+            "Realtime turns transcribed, by outcome (completed or failed).",
+            ["model", "outcome"],
+            registry=r,
+        )
+        self.realtime_latency = Histogram(
+            "earshot_realtime_turn_latency_seconds",
+            "Realtime: end of the turn (speech_stopped or commit) to its transcription's completed event.",
+            ["model"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
         r.register(_StateCollector(queues, models))
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
@@ -207,6 +223,12 @@ class Metrics:
     def request_cancelled(self, reason: str) -> None:
         """A request's work was cancelled (``reason``: "client disconnected" or "timeout")."""
         self.cancelled.labels(reason).inc()
+
+    def realtime_turn(self, model: str, outcome: str, latency_seconds: float | None = None) -> None:
+        """A realtime turn finished: ``outcome`` completed/failed, end-of-speech -> completed latency."""
+        self.realtime_turns.labels(model, outcome).inc()
+        if latency_seconds is not None:
+            self.realtime_latency.labels(model).observe(latency_seconds)
 
     # -- for the middleware and /metrics -----------------------------------------------
     @contextmanager

@@ -47,6 +47,9 @@ def bind_listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+# Largest WebSocket message: a realtime append over OpenAI's 15 MiB gets an error event, not a close (1009).
+WS_MAX_SIZE = 32 << 20
+
 class GracefulServer(uvicorn.Server):
     """uvicorn.Server that treats SIGTERM/SIGINT as a clean stop.
 
@@ -66,6 +69,7 @@ def run_single(app: object, settings: Settings, sock: socket.socket) -> None:
     """Serve one app in this process on the bound ``sock`` until SIGTERM/SIGINT."""
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
+        ws_max_size=WS_MAX_SIZE,
         host=settings.host,
         port=sock.getsockname()[1],
         log_config=None,

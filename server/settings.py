@@ -75,6 +75,19 @@ class Settings(BaseSettings):
         description="Stop a request after this long, queue included (504; 408 mid-upload); 0 = never.",
     )
 
+    realtime_max_sessions: int = Field(
+        16, ge=0, description="Realtime WebSocket sessions open at once (per worker); more are refused."
+    )
+    realtime_max_session_seconds: float = Field(
+        3600.0, gt=0, description="A realtime session is closed after this long (OpenAI: 60 min)."
+    )
+    realtime_max_buffer_seconds: float = Field(
+        300.0, gt=0, description="Uncommitted audio a realtime session may hold (a longer VAD turn is cut)."
+    )
+    realtime_idle_timeout_seconds: float = Field(
+        300.0, gt=0, description="Close a realtime session that sent nothing for this long."
+    )
+
     tts_noise_scale: float | None = Field(
         None, ge=0, description="Piper generator noise; unset = the voice's own. 0 and 0: identical output."
     )

@@ -46,7 +46,7 @@ def serve(settings: Settings) -> int:
 
     from server.app import create_app
     from server.logs import configure_logging
-    from server.runner import bind_listen_socket, host_port, run_single
+    from server.runner import WS_MAX_SIZE, bind_listen_socket, host_port, run_single
 
     configure_logging(settings.log_level, settings.log_format)
     if settings.wyoming_port is not None and settings.workers > 1:
@@ -77,6 +77,7 @@ def serve(settings: Settings) -> int:
             port=settings.port,
             log_config=None,
             timeout_graceful_shutdown=settings.shutdown_timeout_seconds,
+            ws_max_size=WS_MAX_SIZE,
         )
     else:
         run_single(create_app(settings), settings, sock)

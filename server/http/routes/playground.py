@@ -10,7 +10,11 @@ from starlette.exceptions import HTTPException
 
 router = APIRouter(include_in_schema=False)
 
-ASSETS = {"playground.js": "text/javascript; charset=utf-8", "playground.css": "text/css; charset=utf-8"}
+ASSETS = {
+    "playground.js": "text/javascript; charset=utf-8",
+    "live.js": "text/javascript; charset=utf-8",
+    "playground.css": "text/css; charset=utf-8",
+}
 # Served without an API key: the page itself holds no data; it asks the user for the key.
 OPEN_PATHS = ("/", "/playground", *(f"/playground/{name}" for name in ASSETS))
 
