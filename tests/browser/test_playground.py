@@ -66,7 +66,8 @@ def test_speak_and_transcribe(page, base_url: str) -> None:
     page.wait_for_function("document.querySelectorAll('#tts-voice option').length > 0")
     assert page.locator("#key-box").is_hidden()  # no keys configured
     assert page.locator("#tts-voice").input_value() == "alloy"
-    assert page.locator("#server-status").inner_text() == "ready"
+    # /ready is asked after the model lists arrive: wait for its answer rather than race it.
+    page.wait_for_function("document.getElementById('server-status').textContent === 'ready'")
 
     # Text to speech: type, pick format and speed, play, download.
     page.fill("#tts-input", "The playground speaks from this machine.")
