@@ -180,6 +180,17 @@ def test_synthesize_then_transcribe_back(servers: Servers) -> None:
     assert wer(text, transcript(run(transcribe(servers, pcm, rate, language="en")))) <= 0.25
 
 
+def test_kokoro_voice_speaks_japanese_over_wyoming(servers: Servers) -> None:
+    """Every TTS engine is a Wyoming voice: Kokoro at its own 24 kHz, transcribed back in Japanese."""
+    from server.commands.wer import cer
+
+    text = "今日はいい天気ですね。"
+    pcm, rate = run(synthesize(servers, text, SynthesizeVoice(name="jf_alpha")))
+    assert rate == 24000 and 0.5 < len(pcm) / 2 / rate < 6
+    events = run(transcribe(servers, pcm, rate, language="ja"))
+    assert cer(text, transcript(events)) <= 0.35
+
+
 def test_streaming_synthesis_speaks_each_sentence_as_its_text_arrives(servers: Servers) -> None:
     async def stream() -> tuple[list[str], list[Event], list[Event]]:
         async with client(servers) as c:
