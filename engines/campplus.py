@@ -9,15 +9,14 @@ of one voice embed alike.
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from engines.errors import ModelFileError
 from engines.fbank import FRAME, HOP, log_fbank, n_frames, power_fbank
+from engines.verify import read_checked
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "speaker" / "campplus_cn_en_common.onnx"
 DEFAULT_SHA256 = "3818e707e8097e8885a0cf77414d2478a28315572c7921ad2e610cee1a181f4e"
@@ -50,12 +49,7 @@ class CamPlusPlusEncoder:
         cls, path: Path = DEFAULT_MODEL, sha256: str | None = DEFAULT_SHA256, threads: int = 1
     ) -> CamPlusPlusEncoder:
         """Load the ONNX file, checking its sha256 when given."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ModelFileError(MODEL_ID, str(path), f"cannot be read ({exc.strerror})") from exc
-        if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
-            raise ModelFileError(MODEL_ID, str(path), "does not match its recorded sha256")
+        raw = read_checked(MODEL_ID, path, sha256)
         return cls(raw, threads)
 
     def embed(self, feats: np.ndarray) -> np.ndarray:

@@ -9,14 +9,13 @@ network matches ``VoiceEncoder.forward`` (last layer's final hidden state -> lin
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from engines.errors import ModelFileError
+from engines.verify import read_checked
 
 SAMPLE_RATE = 16000
 N_FFT = 400  # 25 ms
@@ -114,12 +113,7 @@ class SpeakerEncoder:
     @classmethod
     def load(cls, path: Path = DEFAULT_WEIGHTS, sha256: str | None = DEFAULT_SHA256) -> SpeakerEncoder:
         """Load the converted ``.npz`` weights, checking their sha256 when given."""
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise ModelFileError(MODEL_ID, str(path), f"cannot be read ({exc.strerror})") from exc
-        if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
-            raise ModelFileError(MODEL_ID, str(path), "does not match its recorded sha256")
+        read_checked(MODEL_ID, path, sha256)
         with np.load(path) as data:
             return cls({k: data[k].astype(np.float32) for k in data.files})
 

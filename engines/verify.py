@@ -66,3 +66,16 @@ def verify_model(spec: ModelSpec, models_dir: Path, progress: Callable[[int], No
     except EngineError as exc:
         return Verdict(spec.id, False, None, 0, problem=str(exc))
     return Verdict(spec.id, True, location, checked, tuple(unchecked))
+
+
+def read_checked(model_id: str, path: Path, sha256: str | None) -> bytes:
+    """A model file's bytes, checked against ``sha256`` when given; ``ModelFileError`` if not."""
+    import hashlib
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ModelFileError(model_id, str(path), f"cannot be read ({exc.strerror})") from exc
+    if sha256 and hashlib.sha256(raw).hexdigest() != sha256:
+        raise ModelFileError(model_id, str(path), "does not match its recorded sha256")
+    return raw

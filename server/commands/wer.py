@@ -10,6 +10,7 @@ distance comes from ``jiwer``.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 
 import jiwer
@@ -31,12 +32,7 @@ normalize = words
 
 def wer(reference: str, hypothesis: str) -> float:
     """Edit distance over normalised words divided by the reference length (0.0–1.0+)."""
-    ref, hyp = words(reference), words(hypothesis)
-    if not ref:
-        return 0.0 if not hyp else 1.0
-    if not hyp:
-        return 1.0
-    return float(jiwer.wer(" ".join(ref), " ".join(hyp)))
+    return _rate(words(reference), words(hypothesis), lambda r, h: jiwer.wer(" ".join(r), " ".join(h)))
 
 
 def characters(text: str) -> list[str]:
@@ -47,8 +43,13 @@ def characters(text: str) -> list[str]:
 def cer(reference: str, hypothesis: str) -> float:
     """Character error rate over :func:`characters` (0.0–1.0+)."""
     ref, hyp = characters(reference), characters(hypothesis)
+    return _rate(ref, hyp, lambda r, h: jiwer.cer("".join(r), "".join(h)))
+
+
+def _rate(ref: list[str], hyp: list[str], measure: Callable[[list[str], list[str]], float]) -> float:
+    """``measure`` once both sides have something; an empty side scores 0 (both empty) or 1."""
     if not ref:
         return 0.0 if not hyp else 1.0
     if not hyp:
         return 1.0
-    return float(jiwer.cer("".join(ref), "".join(hyp)))
+    return float(measure(ref, hyp))
