@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from engines.fbank import FRAME, HOP, log_fbank, n_frames, power_fbank
+from engines.onnx_session import open_session
 from engines.verify import read_checked
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "speaker" / "campplus_cn_en_common.onnx"
@@ -36,12 +37,7 @@ class CamPlusPlusEncoder:
     dim = 192
 
     def __init__(self, model: bytes, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+        self._session = open_session(model, threads)
         self._lock = threading.Lock()  # one batch at a time: the session's threads are the budget
 
     @classmethod

@@ -26,6 +26,7 @@ from engines.kokoro_voices import (
 )
 from engines.manifest import ModelSpec
 from engines.materialize import sha256_of
+from engines.onnx_session import open_session
 from engines.tempo import stretch
 from engines.text import split_text
 from engines.types import AudioChunk, RuntimeOptions, SpeechOptions
@@ -129,8 +130,6 @@ class KokoroEngine:
     @classmethod
     def load(cls, spec: ModelSpec, location: Path, runtime: RuntimeOptions) -> KokoroEngine:
         """The model's single .onnx, its vocabulary and every voice pack (the model's and imported ones)."""
-        import onnxruntime
-
         files = [location / f.name for f in spec.files] if spec.files else sorted(location.iterdir())
         onnx = [p for p in files if p.suffix == ".onnx"]
         if len(onnx) != 1:
@@ -146,13 +145,7 @@ class KokoroEngine:
                     spec.id, str(pack.path), f"is corrupt: sha256 does not match {pack.sha256}"
                 )
             voices.update(read_pack(pack.path))
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = runtime.cpu_threads
-        options.inter_op_num_threads = 1
-        providers: list[str] = ["CPUExecutionProvider"]
-        if runtime.device == "cuda" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
-        session = onnxruntime.InferenceSession(str(onnx[0]), sess_options=options, providers=providers)
+        session = open_session(str(onnx[0]), runtime.cpu_threads, runtime.device)
         return cls(spec.id, session, vocab, voices)
 
     # -- voices --------------------------------------------------------------------------

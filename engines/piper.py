@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from engines.errors import InvalidOptionError, ModelUnavailableError
+from engines.onnx_session import open_session
 from engines.tempo import stretch
 from engines.text import split_text
 from engines.types import AudioChunk, RuntimeOptions, SpeechOptions
@@ -82,19 +83,12 @@ class PiperEngine:
     @classmethod
     def load(cls, onnx_path: Path, runtime: RuntimeOptions) -> PiperEngine:
         """Load ``voice.onnx`` + ``voice.onnx.json`` with ``runtime.cpu_threads`` intra-op threads."""
-        import onnxruntime
         from piper.config import PiperConfig
         from piper.voice import PiperVoice
 
         config_path = Path(f"{onnx_path}.json")
         config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = runtime.cpu_threads
-        options.inter_op_num_threads = 1
-        providers: list[str] = ["CPUExecutionProvider"]
-        if runtime.device == "cuda" and "CUDAExecutionProvider" in onnxruntime.get_available_providers():
-            providers.insert(0, "CUDAExecutionProvider")
-        session = onnxruntime.InferenceSession(str(onnx_path), sess_options=options, providers=providers)
+        session = open_session(str(onnx_path), runtime.cpu_threads, runtime.device)
         return cls(PiperVoice(session=session, config=config), onnx_path, runtime)
 
     def synthesize(

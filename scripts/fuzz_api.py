@@ -52,8 +52,9 @@ def main() -> int:
             report = FuzzReport()
             clip = speech_wav()[: 44 + 16000 * 2 * 2]  # two seconds of real speech
             for round_ in range(args.max_rounds):  # small operations run out of distinct cases: more rounds
-                fuzz(base_url, per_op, seed=args.seed + round_, api_key=args.api_key, report=report,
-                     audio=clip)
+                fuzz(
+                    base_url, per_op, seed=args.seed + round_, api_key=args.api_key, report=report, audio=clip
+                )
                 print(f"round {round_ + 1}: {report.total} cases so far, {len(report.failures)} failures")
                 if report.total >= args.min_cases:
                     break

@@ -47,7 +47,9 @@ def encode(samples: np.ndarray, rate: int, container: str, codec: str, channels:
 def resample(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
     """Linear resampling (good enough to make test inputs)."""
     n_out = int(len(samples) * rate_out / rate_in)
-    return np.interp(np.linspace(0, len(samples) - 1, n_out), np.arange(len(samples)), samples).astype(np.float32)
+    return np.interp(np.linspace(0, len(samples) - 1, n_out), np.arange(len(samples)), samples).astype(
+        np.float32
+    )
 
 
 def silent_opus(seconds: int) -> bytes:
@@ -86,9 +88,13 @@ def video_only_mp4() -> bytes:
 def wav_header(data_bytes: int, rate: int = 16000) -> bytes:
     """A 44-byte PCM16 mono wav header declaring ``data_bytes`` of samples."""
     return (
-        b"RIFF" + struct.pack("<I", (36 + data_bytes) & 0xFFFFFFFF) + b"WAVE"
-        + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
-        + b"data" + struct.pack("<I", data_bytes & 0xFFFFFFFF)
+        b"RIFF"
+        + struct.pack("<I", (36 + data_bytes) & 0xFFFFFFFF)
+        + b"WAVE"
+        + b"fmt "
+        + struct.pack("<IHHIIHH", 16, 1, 1, rate, rate * 2, 2, 16)
+        + b"data"
+        + struct.pack("<I", data_bytes & 0xFFFFFFFF)
     )
 
 

@@ -71,23 +71,43 @@ def _requests(clips: dict[str, bytes]) -> dict[str, tuple[int, Request, set[int]
     """kind -> (weight, call, expected statuses)."""
 
     def stt(model: str, clip: str, fmt: str = "json", task: str = "transcriptions") -> Request:
-        return lambda c, u: c.post(f"{u}/v1/audio/{task}", files={"file": ("a.wav", clips[clip])},
-                                   data={"model": model, "response_format": fmt})
+        return lambda c, u: c.post(
+            f"{u}/v1/audio/{task}",
+            files={"file": ("a.wav", clips[clip])},
+            data={"model": model, "response_format": fmt},
+        )
 
     def stt_stream(c: httpx.Client, u: str) -> httpx.Response:
-        return c.post(f"{u}/v1/audio/transcriptions", files={"file": ("a.wav", clips["short"])},
-                      data={"model": "whisper-tiny.en", "stream": "true"})
+        return c.post(
+            f"{u}/v1/audio/transcriptions",
+            files={"file": ("a.wav", clips["short"])},
+            data={"model": "whisper-tiny.en", "stream": "true"},
+        )
 
     def tts(fmt: str, stream_format: str = "audio") -> Request:
-        text = random.choice(["Hello from the soak test.", "The quick brown fox jumps over the lazy dog.",
-                              "Numbers like 42 and dates like 2026 are spoken too."])
-        body = {"model": "tts-1", "voice": "alloy", "input": text, "response_format": fmt,
-                "stream_format": stream_format}
+        text = random.choice(
+            [
+                "Hello from the soak test.",
+                "The quick brown fox jumps over the lazy dog.",
+                "Numbers like 42 and dates like 2026 are spoken too.",
+            ]
+        )
+        body = {
+            "model": "tts-1",
+            "voice": "alloy",
+            "input": text,
+            "response_format": fmt,
+            "stream_format": stream_format,
+        }
         return lambda c, u: c.post(f"{u}/v1/audio/speech", json=body)
 
     def hang_up(c: httpx.Client, u: str) -> str:
-        body = {"model": "tts-1", "voice": "nova", "input": "This sentence is cut off. " * 20,
-                "response_format": "pcm"}
+        body = {
+            "model": "tts-1",
+            "voice": "nova",
+            "input": "This sentence is cut off. " * 20,
+            "response_format": "pcm",
+        }
         with c.stream("POST", f"{u}/v1/audio/speech", json=body) as response:
             if response.status_code != 200:
                 return str(response.status_code)
@@ -96,8 +116,11 @@ def _requests(clips: dict[str, bytes]) -> dict[str, tuple[int, Request, set[int]
 
     def bad_audio(c: httpx.Client, u: str) -> httpx.Response:
         name = random.choice(["random.mp3", "zero-bytes.wav", "text-named.mp3", "truncated.ogg"])
-        return c.post(f"{u}/v1/audio/transcriptions", files={"file": (name, (BAD / name).read_bytes())},
-                      data={"model": "whisper-tiny.en"})
+        return c.post(
+            f"{u}/v1/audio/transcriptions",
+            files={"file": (name, (BAD / name).read_bytes())},
+            data={"model": "whisper-tiny.en"},
+        )
 
     ok, busy = {200}, {200, 429}
     unknown = {"model": "nope", "voice": "alloy", "input": "x"}
@@ -130,8 +153,9 @@ def temp_files(tmpdir: Path) -> int:
     return sum(1 for p in tmpdir.rglob("*") if not p.is_dir())
 
 
-def _one(client: httpx.Client, base_url: str, kind: str, call: Request, expected: set[int], tally: Tally
-         ) -> None:
+def _one(
+    client: httpx.Client, base_url: str, kind: str, call: Request, expected: set[int], tally: Tally
+) -> None:
     try:
         result = call(client, base_url)
     except httpx.HTTPError as exc:
@@ -148,8 +172,16 @@ def _one(client: httpx.Client, base_url: str, kind: str, call: Request, expected
     tally.add(kind, str(status), failure)
 
 
-def run(server: RunningServer, tmpdir: Path, total: int, clients: int, max_seconds: float, seed: int,
-        checkpoints: int = 5, warmup: int = 200) -> dict:
+def run(
+    server: RunningServer,
+    tmpdir: Path,
+    total: int,
+    clients: int,
+    max_seconds: float,
+    seed: int,
+    checkpoints: int = 5,
+    warmup: int = 200,
+) -> dict:
     """Warm up, take the baseline, run the mix, settle, compare."""
     random.seed(seed)
     table = _requests(_clips())
@@ -248,10 +280,12 @@ def settle(server: RunningServer) -> None:
 
     def idle() -> bool:
         text = httpx.get(f"{server.base_url}/metrics", timeout=10).text
-        busy = [line for line in text.splitlines()
-                if line.startswith(("earshot_queue_running{", "earshot_queue_waiting{",
-                                    "earshot_model_leases{"))
-                and not line.endswith(" 0.0")]
+        busy = [
+            line
+            for line in text.splitlines()
+            if line.startswith(("earshot_queue_running{", "earshot_queue_waiting{", "earshot_model_leases{"))
+            and not line.endswith(" 0.0")
+        ]
         return not busy
 
     wait_for(idle, 120, 0.5)
@@ -276,8 +310,16 @@ def main() -> int:
         env = {"TMPDIR": str(tmpdir), "EARSHOT_PRELOAD": "all", "EARSHOT_LOG_LEVEL": "warning"}
         server = start_server(Path(work), args.models_dir, env=env)
         try:
-            figures = run(server, tmpdir, args.requests, args.clients, args.max_seconds, args.seed,
-                          args.checkpoints, args.warmup)
+            figures = run(
+                server,
+                tmpdir,
+                args.requests,
+                args.clients,
+                args.max_seconds,
+                args.seed,
+                args.checkpoints,
+                args.warmup,
+            )
         finally:
             figures_exit = server.stop()
         figures["server_exit_code"] = figures_exit

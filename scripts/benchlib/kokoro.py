@@ -1,21 +1,22 @@
-"""Workload "kokoro": streamed Kokoro speech against the raw Kokoro engine (+ the same encoder).
+"""Workload "kokoro": the Kokoro engine as a :class:`benchlib.speech.Voice`, and speech memory.
 
-The raw side is :class:`engines.kokoro.KokoroEngine` loaded in the bench process from the very files the
-server loads (the onnxruntime session, voice table and G2P, with the server's thread count), each sentence
-encoded as it comes; the server side is a streamed POST /v1/audio/speech with model ``kokoro``.
+The floor is :class:`engines.kokoro.KokoroEngine` loaded in the bench process from the very files the
+server loads (the onnxruntime session, voice table and G2P, with the server's thread count).
 """
 
 from __future__ import annotations
 
-import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from benchlib.client import Client
-from benchlib.results import Results, Row, ratio_row
-from benchlib.timing import alternate, progress
-from engines.encode import StreamEncoder
+from benchlib.results import Results, Row
+from benchlib.speech import Voice
+from benchlib.timing import progress
 from engines.manifest import builtin_manifest_path, load_manifests
 from engines.materialize import model_location
 from engines.types import RuntimeOptions, SpeechOptions
@@ -35,59 +36,15 @@ def load_kokoro(models_dir: Path, cpu_threads: int) -> Any:
     return KokoroEngine.load(spec, model_location(spec, models_dir), RuntimeOptions(cpu_threads=cpu_threads))
 
 
-def raw_kokoro(engine: Any, text: str, fmt: str) -> tuple[float, float, float]:
-    """(whole seconds, first-sentence seconds, audio seconds): synthesis with each sentence encoded."""
-    started = time.perf_counter()
-    first: float | None = None
-    encoder = StreamEncoder(fmt, engine.sample_rate)
-    audio = 0.0
-    for chunk in engine.synthesize(text, SpeechOptions(voice=VOICE)):
-        if first is None:
-            first = time.perf_counter() - started
-        audio += len(chunk.samples) / chunk.sample_rate
-        encoder.encode(chunk.samples)
-    encoder.flush()
-    encoder.close()
-    return time.perf_counter() - started, first or 0.0, audio
+def kokoro_voice(engine: Any) -> Voice:
+    """The loaded Kokoro engine as a :class:`benchlib.speech.Voice` (model ``kokoro``, voice jf_alpha)."""
 
+    def synthesize() -> Iterator[np.ndarray]:
+        for chunk in engine.synthesize(KOKORO_TEXT, SpeechOptions(voice=VOICE)):
+            yield chunk.samples
 
-def kokoro_speech(results: Results, client: Client, engine: Any, pairs: int) -> None:
-    """5 Japanese sentences, mp3 and pcm: first byte vs raw first sentence, whole vs raw, RTF."""
-    for fmt in ("mp3", "pcm"):
-        label = f"kokoro 5 sentences, {fmt}, streamed"
-        audio: list[float] = []  # one per raw call
-
-        def http(fmt: str = fmt) -> tuple[float, float]:
-            first, total, _size = client.speech(KOKORO_TEXT, fmt, voice=VOICE, model="kokoro")
-            return total, first
-
-        def rawcall(fmt: str = fmt, audio: list[float] = audio) -> tuple[float, float]:
-            whole, first, seconds = raw_kokoro(engine, KOKORO_TEXT, fmt)
-            audio.append(seconds)
-            return whole, first
-
-        result = alternate(label, rawcall, http, pairs)
-        results.rows.append(
-            ratio_row(
-                f"{label}: first byte vs raw first sentence",
-                statistics.median(result.raw_out),
-                statistics.median(result.http_out),
-                1.1,
-            )
-        )
-        results.rows.append(
-            ratio_row(
-                f"{label}: whole request vs raw synthesis + encode",
-                result.raw_median,
-                result.http_median,
-                1.1,
-                cpu_ratio=result.cpu_ratio,
-            )
-        )
-        seconds = statistics.median(audio)
-        raw_rtf, http_rtf = result.raw_median / seconds, result.http_median / seconds
-        progress(f"{label}: {seconds:.2f} s of audio, RTF raw {raw_rtf:.3f}, server {http_rtf:.3f}")
-        results.rows.append(Row(f"{label}: real-time factor", f"{raw_rtf:.3f}", f"{http_rtf:.3f}", None))
+    return Voice("kokoro jf_alpha", KOKORO_TEXT, KOKORO_TEXT.count("。"), engine.sample_rate, synthesize,
+                 {"model": "kokoro", "voice": VOICE})  # fmt: skip
 
 
 def _wait_unloaded(client: Client, timeout: float = 90.0) -> None:

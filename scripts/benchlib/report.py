@@ -14,9 +14,10 @@ def _ratio(value: float | None) -> str:
 
 
 def main_table(results: Results) -> list[str]:
-    """Workload | raw | server | ratio | CPU ratio | target | result."""
+    """Workload | baseline | server | ratio | CPU ratio | target | result."""
     lines = [
-        "| workload | raw engine | server | server / raw | CPU-s server / raw | target | result |",
+        "| workload: server vs … | floor (or named baseline) | server | server / baseline "
+        "| CPU-s server / baseline | target | result |",
         "|---|---|---|---|---|---|---|",
     ]
     for r in results.rows:

@@ -112,3 +112,61 @@ def alternate(name: str, raw: Timed, http: Timed, pairs: int, warmup: int = 1) -
 
 def _server_cpu() -> float:
     return process_cpu(_server_pid[0]) if _server_pid else float("nan")
+
+
+@dataclass
+class Arm:
+    """One side of a rotation: wall seconds, outputs and CPU seconds of each timed call."""
+
+    seconds: list[float] = field(default_factory=list)
+    outputs: list[Any] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        """Median wall seconds."""
+        return statistics.median(self.seconds)
+
+    def cpu_ratio_to(self, other: Arm) -> float | None:
+        """Median CPU seconds of this arm over ``other``'s (None where either was not measured)."""
+        if not self.cpu or not other.cpu:
+            return None
+        return statistics.median(self.cpu) / statistics.median(other.cpu)
+
+
+QUIET_SECONDS = (
+    0.3  # between calls: idle spin-waits of the previous call's threads (onnxruntime, libgomp) end
+)
+
+
+def rotate(
+    name: str, calls: dict[str, Timed], pairs: int, server_arm: str, warmup: int = 1
+) -> dict[str, Arm]:
+    """Every call once per round, in an order that rotates each round (so drift favours none); ``warmup``
+    untimed rounds first. ``server_arm``'s CPU is the server process's, the others' the bench's."""
+    names = list(calls)
+    for i in range(warmup):
+        progress(f"{name}: warm-up {i + 1}/{warmup}")
+        for key in names:
+            calls[key]()
+    arms = {key: Arm() for key in names}
+    for i in range(pairs):
+        shift = i % len(names)
+        order = names[shift:] + names[:shift]
+        if i % 2:
+            order.reverse()
+        for key in order:
+            cpu = _server_cpu if key == server_arm else time.process_time
+            time.sleep(QUIET_SECONDS)
+            before = cpu()
+            seconds, out = calls[key]()
+            used = cpu() - before
+            arms[key].seconds.append(seconds)
+            arms[key].outputs.append(out)
+            if used == used:  # not nan
+                arms[key].cpu.append(used)
+        progress(
+            f"{name}: round {i + 1}/{pairs}  " + "  ".join(f"{k} {arms[k].seconds[-1]:.3f} s" for k in names)
+        )
+    progress(f"{name}: medians " + ", ".join(f"{k} {arms[k].median:.3f} s" for k in names))
+    return arms

@@ -9,7 +9,7 @@ from benchlib import raw
 from benchlib.client import Client
 from benchlib.data import Clip, long_clip, short_clips
 from benchlib.results import Results, Row, ratio_row
-from benchlib.timing import Pairs, alternate, progress
+from benchlib.timing import Arm, Timed, progress, rotate
 from server.commands.wer import wer as wer_fraction
 
 # "Identical options", expressed on both sides: English forced, Silero VAD with the same parameters
@@ -33,7 +33,7 @@ def identical_raw_options() -> dict[str, Any]:
     return {"language": "en", "vad_filter": True, "vad_parameters": VadOptions(**VAD)}
 
 
-def _pairs(
+def _rotation(
     name: str,
     model: Any,
     client: Client,
@@ -42,16 +42,23 @@ def _pairs(
     fields: dict[str, str],
     model_name: str,
     pairs: int,
+    with_decoding: bool = False,
     warmup: int = 1,
-) -> Pairs:
-    wav = clip.wav
-    return alternate(
-        name,
-        partial(raw.transcribe, model, wav, **raw_opts),
-        partial(client.transcribe, wav, {**fields, "model": model_name}),
-        pairs,
-        warmup,
-    )
+) -> dict[str, Arm]:
+    """The floor (``transcribe`` on the decoded samples), the server, and optionally ``transcribe`` on the
+    WAV bytes (PyAV decoding included), in rotation."""
+    calls: dict[str, Timed] = {
+        "floor": partial(raw.transcribe, model, clip.samples, **raw_opts),
+        "server": partial(client.transcribe, clip.wav, {**fields, "model": model_name}),
+    }
+    if with_decoding:
+        calls["decoding"] = partial(raw.transcribe, model, clip.wav, **raw_opts)
+    return rotate(name, calls, pairs, server_arm="server", warmup=warmup)
+
+
+def _row(label: str, arms: dict[str, Arm], limit: float | None, baseline: str = "floor") -> Row:
+    return ratio_row(label, arms[baseline].median, arms["server"].median, limit,
+                     cpu_ratio=arms["server"].cpu_ratio_to(arms[baseline]))  # fmt: skip
 
 
 def wer(reference: str, hypothesis: str) -> float:
@@ -59,85 +66,65 @@ def wer(reference: str, hypothesis: str) -> float:
     return 100.0 * wer_fraction(reference, hypothesis)
 
 
-def _wer_row(name: str, clip: Clip, result: Pairs) -> Row:
-    raw_wer = wer(clip.reference, result.raw_out[-1])
-    http_wer = wer(clip.reference, result.http_out[-1])
+def _wer_row(name: str, clip: Clip, arms: dict[str, Arm], limited: bool = True) -> Row:
+    raw_wer = wer(clip.reference, arms["floor"].outputs[-1])
+    http_wer = wer(clip.reference, arms["server"].outputs[-1])
+    if not limited:
+        return Row(f"{name}: WER (%)", f"{raw_wer:.1f}", f"{http_wer:.1f}", None)
     ok = http_wer <= raw_wer + 0.5
     return Row(f"{name}: WER (%)", f"{raw_wer:.1f}", f"{http_wer:.1f}", None, "≤ raw + 0.5", ok)
 
 
+def _same_text_row(name: str, arms: dict[str, Arm]) -> Row:
+    """Identical options must give identical words (issue 15): the last outputs, spacing aside."""
+    raw_text, server_text = (" ".join(arms[k].outputs[-1].split()) for k in ("floor", "server"))
+    same = raw_text == server_text
+    return Row(f"{name}: same text as the floor", "", "same" if same else f"differs: {server_text[:60]!r}",
+               None, "same", same)  # fmt: skip
+
+
 def short(results: Results, client: Client, base: Any, pairs: int) -> None:
-    """~10 s and ~35 s clips, whisper-base, json; identical options (≤ 1.03×) and defaults (10 s: ≤ 0.75×)."""
+    """~10 s and ~35 s clips, whisper-base, json: identical options against the floor (≤ 1.03×, same
+    text) and against ``transcribe`` with decoding; each side's defaults (reported, WER)."""
     ten, thirty_five = short_clips()
     for clip in (ten, thirty_five):
         label = f"short {clip.seconds:.0f} s, whisper-base"
-        same = _pairs(
-            f"{label}, identical options",
-            base,
-            client,
-            clip,
-            identical_raw_options(),
-            IDENTICAL_FIELDS,
-            "whisper-base",
-            pairs,
-        )
+        same = _rotation(f"{label}, identical options", base, client, clip, identical_raw_options(),
+                         IDENTICAL_FIELDS, "whisper-base", pairs, with_decoding=True)  # fmt: skip
+        results.rows.append(_row(f"{label}, identical options: vs the floor (decoded samples)", same, 1.03))
         results.rows.append(
-            ratio_row(
-                f"{label}, identical options",
-                same.raw_median,
-                same.http_median,
-                1.03,
-                cpu_ratio=same.cpu_ratio,
+            _row(
+                f"{label}, identical options: vs transcribe on the WAV (with decoding)",
+                same,
+                None,
+                "decoding",
             )
         )
-        default = _pairs(f"{label}, defaults", base, client, clip, {}, {}, "whisper-base", pairs)
-        limit = 0.75 if clip is ten else None
-        results.rows.append(
-            ratio_row(
-                f"{label}, each side's defaults",
-                default.raw_median,
-                default.http_median,
-                limit,
-                cpu_ratio=default.cpu_ratio,
-            )
-        )
-        row = _wer_row(label + ", defaults", clip, default)
-        if clip is not ten:
-            row.target, row.ok = "", None
-        results.rows.append(row)
+        results.rows.append(_same_text_row(f"{label}, identical options", same))
+        default = _rotation(f"{label}, defaults", base, client, clip, {}, {}, "whisper-base", pairs)
+        results.rows.append(_row(f"{label}, each side's defaults: vs the floor's defaults", default, None))
+        results.rows.append(_wer_row(label + ", defaults", clip, default, limited=clip is ten))
 
 
 def short_tiny(results: Results, client: Client, tiny: Any, pairs: int) -> None:
-    """The ~10 s clip on whisper-tiny.en with identical options (reported, no target)."""
+    """The ~10 s clip on whisper-tiny.en with identical options against the floor (≤ 1.03×)."""
     ten, _ = short_clips()
-    label = f"short {ten.seconds:.0f} s, whisper-tiny.en"
-    same = _pairs(
-        f"{label}, identical options",
-        tiny,
-        client,
-        ten,
-        identical_raw_options(),
-        IDENTICAL_FIELDS,
-        "whisper-tiny.en",
-        pairs,
+    label = f"short {ten.seconds:.0f} s, whisper-tiny.en, identical options"
+    same = _rotation(
+        label, tiny, client, ten, identical_raw_options(), IDENTICAL_FIELDS, "whisper-tiny.en", pairs
     )
-    results.rows.append(
-        ratio_row(
-            f"{label}, identical options", same.raw_median, same.http_median, None, cpu_ratio=same.cpu_ratio
-        )
-    )
+    results.rows.append(_row(f"{label}: vs the floor (decoded samples)", same, 1.03))
+    results.rows.append(_same_text_row(label, same))
 
 
 def long(results: Results, client: Client, base: Any, pairs: int, min_seconds: float) -> None:
-    """≥ 3 min of real speech: server default vs raw default ``transcribe`` (≤ 0.45×), WER of both."""
+    """≥ 3 min of real speech: server default vs the floor's default ``transcribe`` (≤ 0.45×), WER of both."""
     clip = long_clip(min_seconds)
     label = f"long {clip.seconds:.0f} s, whisper-base, each side's defaults"
     progress(f"{label}: warm-up on the 35 s clip (both sides)")
     _, warm = short_clips()
-    raw.transcribe(base, warm.wav)
+    raw.transcribe(base, warm.samples)
     client.transcribe(warm.wav, {"model": "whisper-base"})
-    result = _pairs(label, base, client, clip, {}, {}, "whisper-base", pairs, warmup=0)
-    results.rows.append(
-        ratio_row(label, result.raw_median, result.http_median, 0.45, cpu_ratio=result.cpu_ratio)
-    )
-    results.rows.append(_wer_row(f"long {clip.seconds:.0f} s", clip, result))
+    arms = _rotation(label, base, client, clip, {}, {}, "whisper-base", pairs, warmup=0)
+    results.rows.append(_row(f"{label}: vs the floor's defaults", arms, 0.45))
+    results.rows.append(_wer_row(f"long {clip.seconds:.0f} s", clip, arms))
