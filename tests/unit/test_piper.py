@@ -94,3 +94,11 @@ def test_speed_plan_is_monotonic_and_reaches_every_speed(speed: float) -> None:
     assert 0.5 <= scale <= 5.0 and tempo >= 1.0
     assert (tempo > 1.0) == (speed > 1 / 0.602)
     assert speed_plan(speed * 1.1)[0] <= scale
+
+
+def test_the_session_stops_spinning_once_a_sentence_is_done(engine: PiperEngine) -> None:
+    """Idle intra-op threads must not hold the cores the encoder and the event loop need next."""
+    from engines.onnx_session import FORCE_SPINNING_STOP
+
+    session = engine.voice.session  # type: ignore[attr-defined]
+    assert session.get_session_options().get_session_config_entry(FORCE_SPINNING_STOP) == "1"
