@@ -1,12 +1,13 @@
 """Workload "realtime": end of speech -> transcript over /v1/realtime, against the engine floor.
 
 Each LibriVox recording (+ 1 s of silence) is streamed as 24 kHz pcm16 in 100 ms appends, as fast as the
-socket takes them, to a transcription session with server VAD; the server's time is from
-``input_audio_buffer.speech_stopped`` to ``conversation.item.input_audio_transcription.completed`` as the
-client receives them. The floor is ``WhisperModel.transcribe`` on the very samples the server transcribes
-for that turn — cut here by the server's own input buffer (decoder, resampler, streaming VAD, padding) from
-the same appends — with the options the server gives a realtime turn (``server.realtime.turns``). Target
-≤ 1.1× the floor per recording, and the same transcript.
+socket takes them, to a transcription session with server VAD (a plain ``websockets`` client, reading
+events from the start); the server's time is from ``input_audio_buffer.speech_stopped`` to
+``conversation.item.input_audio_transcription.completed`` as the client receives them. The floor is
+``WhisperModel.transcribe`` on the very samples the server transcribes for that turn (cut here by the
+server's own input buffer: decoder, resampler, streaming VAD, padding, from the same appends) with the
+options the server gives a realtime turn (``server.realtime.turns``). Target ≤ 1.1× the floor per
+recording, and the same transcript.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import openai
+from websockets.asyncio.client import connect
 
 from benchlib import raw
 from benchlib.door_options import raw_kwargs
@@ -58,16 +59,15 @@ def turn_audio(pieces: list[str], config: SessionConfig, settings: Settings) -> 
     return turns[0]
 
 
-async def _turn(client: openai.AsyncOpenAI, pieces: list[str]) -> tuple[float, tuple[str, float]]:
+async def _turn(url: str, pieces: list[str]) -> tuple[float, tuple[str, float]]:
     """One session, one turn: (speech_stopped -> completed seconds, (transcript, usage seconds))."""
-    async with client.realtime.connect(extra_query={"intent": "transcription"}) as conn:
-        await conn.recv_bytes()  # session.created
-        await conn.session.update(session=SESSION)  # type: ignore[arg-type]
+    async with connect(url, max_size=None) as ws:
+        await ws.recv()  # session.created
+        await ws.send(json.dumps({"type": "session.update", "session": SESSION}))
 
         async def read() -> tuple[float, tuple[str, float]]:
             stopped: float | None = None
-            while True:
-                message = await conn.recv_bytes()
+            async for message in ws:
                 now = time.perf_counter()  # before parsing: the client's own work is not the server's
                 event = json.loads(message)
                 if event["type"] == STOPPED and stopped is None:
@@ -78,10 +78,11 @@ async def _turn(client: openai.AsyncOpenAI, pieces: list[str]) -> tuple[float, t
                     return now - stopped, (event["transcript"], float(event["usage"]["seconds"]))
                 elif event["type"] == "error":
                     raise RuntimeError(event["error"]["message"])
+            raise RuntimeError("the session closed before the turn completed")
 
         reader = asyncio.create_task(read())  # reading from the start: no event waits in the socket
         for piece in pieces:
-            await conn.input_audio_buffer.append(audio=piece)
+            await ws.send(json.dumps({"type": "input_audio_buffer.append", "audio": piece}))
         return await asyncio.wait_for(reader, 120)
 
 
@@ -89,17 +90,12 @@ def realtime(
     results: Results, base_url: str, models_dir: Path, threads: int, pairs: int, settings: Settings
 ) -> None:
     """Each LibriVox recording as one realtime turn: server vs the floor on its turn audio (≤ 1.1×)."""
-    client = openai.AsyncOpenAI(
-        base_url=f"{base_url}/v1",
-        api_key="sk-bench",
-        max_retries=0,
-        websocket_base_url=base_url.replace("http", "ws", 1) + "/v1",
-    )
+    url = base_url.replace("http", "ws", 1) + "/v1/realtime?intent=transcription"
     config = shapes.apply_ga(SessionConfig(), SESSION)
     progress("realtime: loading raw whisper-base")
     model = raw.load_whisper(raw.model_path("whisper-base", models_dir), threads)
     try:
-        same, total = _turns(results, client, model, config, settings, pairs)
+        same, total = _turns(results, url, model, config, settings, pairs)
     finally:
         del model
         gc.collect()
@@ -108,7 +104,7 @@ def realtime(
 
 def _turns(
     results: Results,
-    client: openai.AsyncOpenAI,
+    url: str,
     model: Any,
     config: SessionConfig,
     settings: Settings,
@@ -126,7 +122,7 @@ def _turns(
         result = alternate(
             name,
             lambda a=audio, k=kwargs: raw.transcribe(model, a, **k),
-            lambda p=pieces: asyncio.run(_turn(client, p)),
+            lambda p=pieces: asyncio.run(_turn(url, p)),
             pairs,
             warmup=1 if i == 0 else 0,
         )
