@@ -100,6 +100,13 @@ def realtime(
         del model
         gc.collect()
     results.rows.append(_same_text_row(same, total))
+    results.notes.append(
+        "realtime: server = `speech_stopped` → `…transcription.completed` at a websockets client that "
+        "streamed the recording + 1 s of silence as fast as the socket took it; floor = "
+        "`WhisperModel.transcribe` on the turn the server's own input buffer cuts from the same appends "
+        "(same samples: the `usage` seconds are checked), with the server's options for a turn "
+        "(`server.realtime.turns.engine_options`)."
+    )
 
 
 def _turns(

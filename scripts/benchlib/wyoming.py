@@ -108,6 +108,11 @@ def wyoming_transcript(
     same = sum(a.strip() == b for a, b in zip(result.http_out, result.raw_out, strict=True))
     if same < len(result.raw_out):
         progress(f"wyoming: server {result.http_out[-1]!r} vs floor {result.raw_out[-1]!r}")
+    results.notes.append(
+        "wyoming transcript: server = `transcribe` sent → `transcript` received (100 ms `audio-chunk`s of "
+        "16 kHz pcm16, as fast as the socket takes them); floor = `WhisperModel.transcribe` on the samples "
+        "the door decodes from those chunks, with its options (`transcription_options`, English)."
+    )
     results.rows.append(
         Row(f"{name}: transcript equal to the floor's", f"{len(result.raw_out)} runs",
             f"{same}/{len(result.raw_out)} equal", None, "all equal", same == len(result.raw_out))
@@ -148,6 +153,13 @@ def _speech_rows(results: Results, port: int, voice: Any, pairs: int) -> None:
         door_whole = statistics.median(x[1] for x in result.http_out)
         results.rows.append(ratio_row(f"{label}: whole audio", floor_whole, door_whole, None,
                                       cpu_ratio=result.cpu_ratio))  # fmt: skip
+    results.notes.append(
+        "wyoming speech: server = `synthesize` sent → first `audio-chunk` (and → `audio-stop`: whole); "
+        "floor = raw `PiperVoice.synthesize` of the same text → its first sentence (and → its end), "
+        "nothing encoded (Wyoming sends raw PCM). The streamed form sends the text in 12-character "
+        "`synthesize-chunk`s: its first sentence cannot start before its text came, so it is reported "
+        "without a target."
+    )
 
 
 def _floor(voice: object) -> tuple[float, tuple[float, float]]:
