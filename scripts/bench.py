@@ -29,23 +29,34 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.support.server (start_server) and the in-tree packages
 
+from engines.device import limit_spin_waits  # noqa: E402
+
+# The floors run under the server's libgomp policy (GOMP_SPINCOUNT=1000, set by server/app.py), as they
+# run with its thread count: with libgomp's default 300,000 spins the raw side burnt 1.4-2.2x the
+# server's CPU for the same transcription whenever anything else wanted the cores (CPU ratio 0.45-0.7,
+# wall 0.3-0.8x), and was no faster on a quiet machine (3.3 s turn: 0.52 s vs 0.49 s with 1,000).
+limit_spin_waits()
+
 from benchlib import raw  # noqa: E402
 from benchlib.client import Client  # noqa: E402
 from benchlib.concurrency import concurrency  # noqa: E402
 from benchlib.data import SPEECH_TEXT  # noqa: E402
+from benchlib.door_options import server_settings  # noqa: E402
 from benchlib.kokoro import kokoro_voice, load_kokoro, speech_memory  # noqa: E402
 from benchlib.memory import memory  # noqa: E402
+from benchlib.realtime import realtime  # noqa: E402
 from benchlib.report import write_markdown, write_plot  # noqa: E402
 from benchlib.results import Results  # noqa: E402
 from benchlib.speech import ALL_FORMATS, piper_voice, speech  # noqa: E402
 from benchlib.timing import progress, watch_server  # noqa: E402
 from benchlib.transcription import long, short, short_tiny  # noqa: E402
+from benchlib.wyoming import wyoming_speech, wyoming_transcript  # noqa: E402
 
 from engines.device import available_cores, default_cpu_threads  # noqa: E402
 from server.settings import default_models_dir  # noqa: E402
-from tests.support.server import start_server  # noqa: E402
+from tests.support.server import free_port, start_server  # noqa: E402
 
-WORKLOADS = ("short", "long", "speech", "kokoro", "concurrency", "memory")
+WORKLOADS = ("short", "long", "speech", "kokoro", "realtime", "wyoming", "concurrency", "memory")
 
 
 def client_has_kokoro() -> bool:
@@ -173,10 +184,13 @@ def main(argv: list[str] | None = None) -> int:
         if "kokoro" in args.workloads and not client_has_kokoro():
             progress("kokoro: not installed (pip install 'earshot[kokoro]'); skipped")
             args.workloads.remove("kokoro")
-        need_server = any(w in args.workloads for w in ("short", "long", "speech", "kokoro", "concurrency"))
+        served = ("short", "long", "speech", "kokoro", "realtime", "wyoming", "concurrency")
+        need_server = any(w in args.workloads for w in served)
         if need_server:
             progress(f"starting the server (models in {args.models_dir})")
-            server = start_server(log_dir, args.models_dir, env=args.server_env)
+            wyoming_port = free_port()  # both new doors on the one server: HTTP (realtime) and Wyoming
+            door_args = ["--wyoming-port", str(wyoming_port)] if "wyoming" in args.workloads else []
+            server = start_server(log_dir, args.models_dir, env=args.server_env, args=door_args)
             watch_server(server.process.pid)
             client = Client(server.base_url)
             try:
@@ -210,6 +224,12 @@ def main(argv: list[str] | None = None) -> int:
                     engine.close()
                     del engine
                     gc.collect()
+                settings = server_settings(args.server_env)
+                if "realtime" in args.workloads:
+                    realtime(results, server.base_url, args.models_dir, threads, args.pairs, settings)
+                if "wyoming" in args.workloads:
+                    wyoming_transcript(results, wyoming_port, args.models_dir, threads, args.pairs, settings)
+                    wyoming_speech(results, wyoming_port, args.models_dir, args.pairs)
                 if "concurrency" in args.workloads:
                     levels = [int(x) for x in args.levels.split(",")]
                     concurrency(results, server.base_url, levels, args.requests)

@@ -80,9 +80,17 @@ class Pairs:
 
 Timed = Callable[[], tuple[float, Any]]  # returns (seconds, output)
 
+# Idle time before each timed call. A call's engine threads spin-wait a little after it returns
+# (onnxruntime's pool after piper: ~25-35 ms of CPU in the next 50 ms; libgomp after whisper: ~4 ms),
+# which on 2 cores slows whatever starts at once: the other side, or the same side in the next pair.
+PAUSE_SECONDS = 0.3
 
-def alternate(name: str, raw: Timed, http: Timed, pairs: int, warmup: int = 1) -> Pairs:
-    """A B A B ...: ``warmup`` untimed pairs, then ``pairs`` timed ones (order flips every pair)."""
+
+def alternate(
+    name: str, raw: Timed, http: Timed, pairs: int, warmup: int = 1, pause: float = PAUSE_SECONDS
+) -> Pairs:
+    """A B B A ...: ``warmup`` untimed pairs, then ``pairs`` timed ones (order flips every pair), each
+    timed call after ``pause`` seconds of idling."""
     for i in range(warmup):
         progress(f"{name}: warm-up {i + 1}/{warmup}")
         raw()
@@ -95,6 +103,7 @@ def alternate(name: str, raw: Timed, http: Timed, pairs: int, warmup: int = 1) -
             (http, result.http, result.http_out, result.http_cpu, _server_cpu),
         )
         for fn, times, outs, cpus, cpu in order if i % 2 == 0 else order[::-1]:
+            time.sleep(pause)
             before = cpu()
             seconds, out = fn()
             used = cpu() - before
@@ -157,7 +166,7 @@ def rotate(
             order.reverse()
         for key in order:
             cpu = _server_cpu if key == server_arm else time.process_time
-            time.sleep(QUIET_SECONDS)
+            time.sleep(PAUSE_SECONDS)
             before = cpu()
             seconds, out = calls[key]()
             used = cpu() - before
