@@ -143,11 +143,6 @@ class Arm:
         return statistics.median(self.cpu) / statistics.median(other.cpu)
 
 
-QUIET_SECONDS = (
-    0.3  # between calls: idle spin-waits of the previous call's threads (onnxruntime, libgomp) end
-)
-
-
 def rotate(
     name: str, calls: dict[str, Timed], pairs: int, server_arm: str, warmup: int = 1
 ) -> dict[str, Arm]:
