@@ -39,11 +39,20 @@ def resolve_device(device: str, compute_type: str, cuda_devices: int | None = No
 # slice its team is waiting for: one 10 s transcription was measured at 16 s of CPU instead of 2.
 # 1,000 is the count libgomp itself falls back to when it knows the cores are oversubscribed.
 GOMP_SPINCOUNT = "1000"
+# ...but libgomp counts the threads of every OpenMP team in the process, idle ones too: with two whisper
+# models loaded (base and tiny.en, say) on 2 cores, it switches to its "throttled" policy, 100 spins by
+# default, its threads sleep at almost every barrier and the same transcription takes 1.6-1.9x as long
+# (10 s clip, base 1.07-1.12 s vs 0.64-0.67 s; tiny.en 0.61-0.68 s vs 0.33 s). With ACTIVE the throttled
+# count is 1,000 too (and GOMP_SPINCOUNT still bounds the normal one), so both cases spin the same
+# short while; an idle process stays idle (0.001 CPU-s over 2 s measured).
+OMP_WAIT_POLICY = "ACTIVE"
 
 
 def limit_spin_waits() -> None:
-    """Keep idle OpenMP threads from spinning long (before CTranslate2 loads; an explicit env wins)."""
+    """Keep OpenMP threads spinning briefly, the same whatever the number of loaded models (call before
+    CTranslate2 loads; explicit environment variables win)."""
     os.environ.setdefault("GOMP_SPINCOUNT", GOMP_SPINCOUNT)
+    os.environ.setdefault("OMP_WAIT_POLICY", OMP_WAIT_POLICY)
 
 
 def available_cores() -> int:

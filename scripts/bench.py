@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO))  # tests.support.server (start_server) and the in-
 
 from engines.device import limit_spin_waits  # noqa: E402
 
-# The floors run under the server's libgomp policy (GOMP_SPINCOUNT=1000, set by server/app.py), as they
+# The floors run under the server's libgomp policy (engines/device.py, set by server/app.py), as they
 # run with its thread count: with libgomp's default 300,000 spins the raw side burnt 1.4-2.2x the
 # server's CPU for the same transcription whenever anything else wanted the cores (CPU ratio 0.45-0.7,
 # wall 0.3-0.8x), and was no faster on a quiet machine (3.3 s turn: 0.52 s vs 0.49 s with 1,000).

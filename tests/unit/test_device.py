@@ -31,3 +31,18 @@ def test_settings_from_env(monkeypatch) -> None:
     s = Settings()
     assert s.api_keys == ["a", "b"] and s.preload == ["whisper-1"]
     assert s.host == "127.0.0.1"
+
+
+def test_openmp_spins_briefly_whatever_the_number_of_loaded_models(monkeypatch) -> None:
+    from engines.device import limit_spin_waits
+
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    monkeypatch.setenv("OMP_WAIT_POLICY", "PASSIVE")  # an operator's explicit choice wins
+    limit_spin_waits()
+    import os
+
+    assert os.environ["GOMP_SPINCOUNT"] == "1000"
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.delenv("OMP_WAIT_POLICY")
+    limit_spin_waits()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
