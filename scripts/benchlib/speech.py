@@ -85,7 +85,14 @@ def server(client: Client, voice: Voice, fmt: str) -> tuple[float, tuple[float, 
 
 
 def speech(results: Results, client: Client, voice: Voice, pairs: int, formats: tuple[str, ...]) -> None:
-    """For each format: floor, server and floor + encoding in rotation; first byte and whole rows."""
+    """For each format: floor, server and floor + encoding in rotation; first byte and whole rows.
+
+    Two extra warm-up rounds first: the first requests to a freshly loaded voice run slower (onnxruntime
+    sizes its memory arena to the sentences it meets), which penalised whichever format came first.
+    """
+    for _ in range(2):
+        floor(voice)
+        server(client, voice, formats[0])
     for fmt in formats:
         label = f"speech, {voice.name}, {voice.sentences} sentences, {fmt}"
         lossless_free = fmt in ("wav", "pcm")  # nothing to encode: no third arm

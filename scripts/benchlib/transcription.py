@@ -118,7 +118,12 @@ def short_tiny(results: Results, client: Client, tiny: Any, pairs: int) -> None:
 
 
 def long(results: Results, client: Client, base: Any, pairs: int, min_seconds: float) -> None:
-    """≥ 3 min of real speech: server default vs the floor's default ``transcribe`` (≤ 0.45×), WER of both."""
+    """≥ 3 min of real speech: server default vs the floor's default ``transcribe`` (≤ 0.75×), WER of both.
+
+    Issue 8 set ≤ 0.45× against a raw side that libgomp's throttled waits slowed ~1.6x (its model was
+    loaded on the calling thread: 23.4 s then, 7.9 s now for the same call); against the corrected
+    floor the target is the short clips' old one: the server's default path at least 25 % faster.
+    """
     clip = long_clip(min_seconds)
     label = f"long {clip.seconds:.0f} s, whisper-base, each side's defaults"
     progress(f"{label}: warm-up on the 35 s clip (both sides)")
@@ -126,5 +131,5 @@ def long(results: Results, client: Client, base: Any, pairs: int, min_seconds: f
     raw.transcribe(base, warm.samples)
     client.transcribe(warm.wav, {"model": "whisper-base"})
     arms = _rotation(label, base, client, clip, {}, {}, "whisper-base", pairs, warmup=0)
-    results.rows.append(_row(f"{label}: vs the floor's defaults", arms, 0.45))
+    results.rows.append(_row(f"{label}: vs the floor's defaults", arms, 0.75))
     results.rows.append(_wer_row(f"long {clip.seconds:.0f} s", clip, arms))
