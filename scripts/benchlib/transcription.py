@@ -83,23 +83,28 @@ def _same_text_row(name: str, arms: dict[str, Arm]) -> Row:
                None, "same", same)  # fmt: skip
 
 
+# The server decodes the upload, the floor does not (decoding is 1-3 % of these calls): the floor row
+# allows for it; the with-decoding row keeps issue 8's target and meaning (the same work on both sides).
+FLOOR_LIMIT = 1.05
+WITH_DECODING_LIMIT = 1.03
+
+
+def _identical_rows(results: Results, label: str, arms: dict[str, Arm]) -> None:
+    results.rows.append(_row(f"{label}: vs the floor (decoded samples)", arms, FLOOR_LIMIT))
+    results.rows.append(
+        _row(f"{label}: vs transcribe on the WAV (with decoding)", arms, WITH_DECODING_LIMIT, "decoding")
+    )
+
+
 def short(results: Results, client: Client, base: Any, pairs: int) -> None:
     """~10 s and ~35 s clips, whisper-base, json: identical options against the floor (≤ 1.03×, same
-    text) and against ``transcribe`` with decoding; each side's defaults (reported, WER)."""
+    text) and against ``transcribe`` with decoding (≤ 1.03×); each side's defaults (reported, WER)."""
     ten, thirty_five = short_clips()
     for clip in (ten, thirty_five):
         label = f"short {clip.seconds:.0f} s, whisper-base"
         same = _rotation(f"{label}, identical options", base, client, clip, identical_raw_options(),
                          IDENTICAL_FIELDS, "whisper-base", pairs, with_decoding=True)  # fmt: skip
-        results.rows.append(_row(f"{label}, identical options: vs the floor (decoded samples)", same, 1.03))
-        results.rows.append(
-            _row(
-                f"{label}, identical options: vs transcribe on the WAV (with decoding)",
-                same,
-                None,
-                "decoding",
-            )
-        )
+        _identical_rows(results, f"{label}, identical options", same)
         results.rows.append(_same_text_row(f"{label}, identical options", same))
         default = _rotation(f"{label}, defaults", base, client, clip, {}, {}, "whisper-base", pairs)
         results.rows.append(_row(f"{label}, each side's defaults: vs the floor's defaults", default, None))
@@ -107,13 +112,12 @@ def short(results: Results, client: Client, base: Any, pairs: int) -> None:
 
 
 def short_tiny(results: Results, client: Client, tiny: Any, pairs: int) -> None:
-    """The ~10 s clip on whisper-tiny.en with identical options against the floor (≤ 1.03×)."""
+    """The ~10 s clip on whisper-tiny.en with identical options: floor (≤ 1.05×), with decoding (≤ 1.03×)."""
     ten, _ = short_clips()
     label = f"short {ten.seconds:.0f} s, whisper-tiny.en, identical options"
-    same = _rotation(
-        label, tiny, client, ten, identical_raw_options(), IDENTICAL_FIELDS, "whisper-tiny.en", pairs
-    )
-    results.rows.append(_row(f"{label}: vs the floor (decoded samples)", same, 1.03))
+    same = _rotation(label, tiny, client, ten, identical_raw_options(), IDENTICAL_FIELDS, "whisper-tiny.en",
+                     pairs, with_decoding=True)  # fmt: skip
+    _identical_rows(results, label, same)
     results.rows.append(_same_text_row(label, same))
 
 
