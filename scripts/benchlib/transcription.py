@@ -97,7 +97,7 @@ def _identical_rows(results: Results, label: str, arms: dict[str, Arm]) -> None:
 
 
 def short(results: Results, client: Client, base: Any, pairs: int) -> None:
-    """~10 s and ~35 s clips, whisper-base, json: identical options against the floor (≤ 1.03×, same
+    """~10 s and ~35 s clips, whisper-base, json: identical options against the floor (≤ 1.05×, same
     text) and against ``transcribe`` with decoding (≤ 1.03×); each side's defaults (reported, WER)."""
     ten, thirty_five = short_clips()
     for clip in (ten, thirty_five):
