@@ -81,44 +81,12 @@ class WhisperEngine:
     ) -> tuple[TranscriptionInfo, Iterator[Segment]]:
         """16 kHz mono float32 audio -> (info, lazily decoded segments)."""
         from faster_whisper import BatchedInferencePipeline
-        from faster_whisper.vad import VadOptions
 
         self.check(options)
         if self._memo is not None:
             self._memo.clear()
         duration = audio.shape[0] / SAMPLE_RATE
-        batched = (
-            options.vad is not None
-            and options.batched_min_seconds is not None
-            and duration >= options.batched_min_seconds
-        )
-        kwargs: dict[str, Any] = {
-            "language": options.language,
-            "task": options.task,
-            "beam_size": options.batched_beam_size if batched else options.beam_size,
-            "initial_prompt": options.prompt or None,
-            "word_timestamps": options.word_timestamps
-            or options.token_logprobs
-            or (batched and options.segment_timing),
-            "no_speech_threshold": options.no_speech_threshold,
-            "log_prob_threshold": options.log_prob_threshold,
-            "vad_filter": options.vad is not None,
-        }
-        if options.temperature > 0:
-            kwargs["temperature"] = [options.temperature]
-        else:
-            kwargs["temperature"] = list(FALLBACK_TEMPERATURES)
-        if options.vad is not None:
-            vad = options.vad
-            silence = vad.min_silence_duration_ms
-            if batched:
-                silence = min(silence, BATCHED_MIN_SILENCE_MS)
-            kwargs["vad_parameters"] = VadOptions(
-                threshold=vad.threshold,
-                min_silence_duration_ms=silence,
-                speech_pad_ms=vad.speech_pad_ms,
-                max_speech_duration_s=30 if batched else float("inf"),
-            )
+        batched, kwargs = faster_whisper_arguments(options, duration)
         if batched:
             pipeline = BatchedInferencePipeline(self.model)  # holds per-call state: one per call
             raw, fw_info = pipeline.transcribe(audio, batch_size=options.batch_size, **kwargs)
@@ -198,3 +166,42 @@ class WhisperEngine:
         self.model = None
         self._recorder = None
         self._memo = None
+
+
+def faster_whisper_arguments(options: TranscriptionOptions, duration: float) -> tuple[bool, dict[str, Any]]:
+    """(batched?, ``transcribe`` keyword arguments) for ``options`` on ``duration`` seconds of audio."""
+    from faster_whisper.vad import VadOptions
+
+    batched = (
+        options.vad is not None
+        and options.batched_min_seconds is not None
+        and duration >= options.batched_min_seconds
+    )
+    kwargs: dict[str, Any] = {
+        "language": options.language,
+        "task": options.task,
+        "beam_size": options.batched_beam_size if batched else options.beam_size,
+        "initial_prompt": options.prompt or None,
+        "word_timestamps": options.word_timestamps
+        or options.token_logprobs
+        or (batched and options.segment_timing),
+        "no_speech_threshold": options.no_speech_threshold,
+        "log_prob_threshold": options.log_prob_threshold,
+        "vad_filter": options.vad is not None,
+    }
+    if options.temperature > 0:
+        kwargs["temperature"] = [options.temperature]
+    else:
+        kwargs["temperature"] = list(FALLBACK_TEMPERATURES)
+    if options.vad is not None:
+        vad = options.vad
+        silence = vad.min_silence_duration_ms
+        if batched:
+            silence = min(silence, BATCHED_MIN_SILENCE_MS)
+        kwargs["vad_parameters"] = VadOptions(
+            threshold=vad.threshold,
+            min_silence_duration_ms=silence,
+            speech_pad_ms=vad.speech_pad_ms,
+            max_speech_duration_s=30 if batched else float("inf"),
+        )
+    return batched, kwargs

@@ -1,6 +1,6 @@
 """The bench's door floors call faster-whisper with exactly what the engine passes for a door's options.
 
-``scripts/benchlib/door_options.raw_kwargs`` restates how ``engines/whisper.py`` turns
+``scripts/benchlib/door_options.raw_kwargs`` takes from ``engines/whisper.py`` how it turns
 ``TranscriptionOptions`` into ``WhisperModel.transcribe`` arguments; a floor with other arguments would
 measure other work. Here the real engine runs a real clip and its call to faster-whisper is recorded.
 """
